@@ -1,0 +1,226 @@
+// Errors from file contents are values: a code, a fixed message, the section index and the file offset.
+#pragma once
+
+#include <cstdint>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include <gsl/assert>
+
+namespace elfsieve {
+
+// Section index used in an error that concerns no particular section.
+inline constexpr std::uint32_t no_section = 0xffffffffu;
+
+enum class errc : std::uint16_t {
+  // file header
+  truncated_header = 1,   // shorter than e_ident or the layout's file header
+  bad_magic,              // not \x7fELF
+  bad_class,              // EI_CLASS not ELFCLASS32/64, or not the layout asked for
+  bad_data_encoding,      // EI_DATA not LSB/MSB, or not the layout asked for
+  bad_version,            // EI_VERSION / e_version not EV_CURRENT
+  bad_ehsize,             // e_ehsize smaller than the layout's file header
+  // section and program header tables
+  bad_shentsize,          // e_shentsize is not sizeof(Shdr)
+  bad_phentsize,          // e_phentsize is not sizeof(Phdr)
+  section_table_out_of_bounds,
+  program_table_out_of_bounds,
+  bad_shstrndx,           // e_shstrndx (or its SHN_XINDEX escape) out of range
+  no_section_headers,     // an escape needs section 0 and there is none
+  bad_section_index,      // a section index from the caller or the file is out of range
+  // section contents
+  section_out_of_bounds,  // sh_offset + sh_size past EOF or wrapping
+  wrong_section_type,     // the section is not of the type the accessor reads
+  bad_entsize,            // sh_entsize is not the record size
+  bad_section_size,       // sh_size is not a multiple of the record size
+  bad_link,               // sh_link out of range
+  wrong_link_type,        // sh_link names a section of the wrong type (or itself)
+  bad_info,               // sh_info out of range
+  // strings
+  not_a_string_table,
+  empty_string_table,
+  string_table_not_terminated,
+  string_out_of_range,    // sh_name / st_name / vd_name ... past the end of its table
+  // symbols and relocations
+  bad_symbol_index,       // r_sym (or another symbol reference) >= symbol count
+  wrong_symbol_table,     // a relocation resolved against a table other than its sh_link
+  bad_symbol_section,     // st_shndx >= section count, or an extended index out of range
+  missing_symtab_shndx,   // SHN_XINDEX without an SHT_SYMTAB_SHNDX table
+  symtab_shndx_mismatch,  // SHT_SYMTAB_SHNDX entry count differs from the symbol table's
+  // groups, notes, versions, relr
+  bad_group,
+  bad_note,
+  bad_version_data,
+  bad_relr,
+  // I/O (mapped_file)
+  io_error,
+  not_found,
+};
+
+[[nodiscard]] constexpr const char* to_string(errc code) noexcept {
+  switch (code) {
+    case errc::truncated_header: return "file too short for an ELF header";
+    case errc::bad_magic: return "not an ELF file (bad magic)";
+    case errc::bad_class: return "invalid or unexpected ELF class";
+    case errc::bad_data_encoding: return "invalid or unexpected ELF data encoding";
+    case errc::bad_version: return "unsupported ELF version";
+    case errc::bad_ehsize: return "e_ehsize smaller than the ELF header";
+    case errc::bad_shentsize: return "e_shentsize is not the section header size";
+    case errc::bad_phentsize: return "e_phentsize is not the program header size";
+    case errc::section_table_out_of_bounds: return "section header table out of bounds";
+    case errc::program_table_out_of_bounds: return "program header table out of bounds";
+    case errc::bad_shstrndx: return "e_shstrndx out of range";
+    case errc::no_section_headers: return "extended numbering needs section 0, but there are no section headers";
+    case errc::bad_section_index: return "section index out of range";
+    case errc::section_out_of_bounds: return "section contents out of bounds";
+    case errc::wrong_section_type: return "section has the wrong type";
+    case errc::bad_entsize: return "sh_entsize is not the record size";
+    case errc::bad_section_size: return "sh_size is not a multiple of the record size";
+    case errc::bad_link: return "sh_link out of range";
+    case errc::wrong_link_type: return "sh_link names a section of the wrong type";
+    case errc::bad_info: return "sh_info out of range";
+    case errc::not_a_string_table: return "section is not a string table";
+    case errc::empty_string_table: return "string table is empty";
+    case errc::string_table_not_terminated: return "string table does not end in NUL";
+    case errc::string_out_of_range: return "string offset past the end of its table";
+    case errc::bad_symbol_index: return "symbol index out of range";
+    case errc::wrong_symbol_table: return "relocation resolved against the wrong symbol table";
+    case errc::bad_symbol_section: return "symbol section index out of range";
+    case errc::missing_symtab_shndx: return "SHN_XINDEX symbol without an SHT_SYMTAB_SHNDX section";
+    case errc::symtab_shndx_mismatch: return "SHT_SYMTAB_SHNDX entry count differs from its symbol table";
+    case errc::bad_group: return "malformed section group";
+    case errc::bad_note: return "malformed note";
+    case errc::bad_version_data: return "malformed symbol version data";
+    case errc::bad_relr: return "malformed RELR relocations";
+    case errc::io_error: return "I/O error";
+    case errc::not_found: return "not found";
+  }
+  return "unknown error";
+}
+
+// One error type for the whole library. `message` always points at a string literal; `sys_errno` is set
+// only for errc::io_error.
+struct error {
+  errc code{};
+  const char* message = "";
+  std::uint32_t section = no_section;
+  std::uint64_t offset = 0;
+  int sys_errno = 0;
+
+  friend constexpr bool operator==(const error& a, const error& b) noexcept {
+    return a.code == b.code && a.section == b.section && a.offset == b.offset;
+  }
+};
+
+[[nodiscard]] constexpr error make_error(errc code, std::uint32_t section = no_section,
+                                         std::uint64_t offset = 0) noexcept {
+  return error{code, to_string(code), section, offset, 0};
+}
+
+// A value or an error; no exceptions on any path. Reading the value of an error is a caller bug (checked with
+// GSL's Expects); inspect has_value() first.
+template <class T>
+class [[nodiscard]] result {
+  static_assert(!std::is_reference_v<T>, "result<T&> is not supported; use a pointer or a view");
+
+ public:
+  using value_type = T;
+
+  result(const T& v) noexcept(std::is_nothrow_copy_constructible_v<T>) : ok_(true) {  // NOLINT implicit
+    ::new (static_cast<void*>(&val_)) T(v);
+  }
+  result(T&& v) noexcept(std::is_nothrow_move_constructible_v<T>) : ok_(true) {  // NOLINT implicit
+    ::new (static_cast<void*>(&val_)) T(std::move(v));
+  }
+  result(const error& e) noexcept : err_(e), ok_(false) {}  // NOLINT implicit
+
+  result(const result& o) noexcept(std::is_nothrow_copy_constructible_v<T>) : ok_(o.ok_) {
+    if (ok_) ::new (static_cast<void*>(&val_)) T(o.val_);
+    else ::new (static_cast<void*>(&err_)) error(o.err_);
+  }
+  result(result&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : ok_(o.ok_) {
+    if (ok_) ::new (static_cast<void*>(&val_)) T(std::move(o.val_));
+    else ::new (static_cast<void*>(&err_)) error(o.err_);
+  }
+  result& operator=(const result& o) {
+    if (this != &o) {
+      destroy();
+      ::new (static_cast<void*>(this)) result(o);
+    }
+    return *this;
+  }
+  result& operator=(result&& o) noexcept(std::is_nothrow_move_constructible_v<T>) {
+    if (this != &o) {
+      destroy();
+      ::new (static_cast<void*>(this)) result(std::move(o));
+    }
+    return *this;
+  }
+  ~result() { destroy(); }
+
+  [[nodiscard]] bool has_value() const noexcept { return ok_; }
+  explicit operator bool() const noexcept { return ok_; }
+
+  [[nodiscard]] T& value() & noexcept {
+    Expects(ok_);
+    return val_;
+  }
+  [[nodiscard]] const T& value() const& noexcept {
+    Expects(ok_);
+    return val_;
+  }
+  [[nodiscard]] T&& value() && noexcept {
+    Expects(ok_);
+    return std::move(val_);
+  }
+  [[nodiscard]] const error& err() const noexcept {
+    Expects(!ok_);
+    return err_;
+  }
+
+  T& operator*() & noexcept { return value(); }
+  const T& operator*() const& noexcept { return value(); }
+  T* operator->() noexcept { return &value(); }
+  const T* operator->() const noexcept { return &value(); }
+
+  template <class U>
+  [[nodiscard]] T value_or(U&& fallback) const& {
+    return ok_ ? val_ : static_cast<T>(std::forward<U>(fallback));
+  }
+
+ private:
+  void destroy() noexcept {
+    if (ok_) val_.~T();
+  }
+  union {
+    T val_;
+    error err_;
+  };
+  bool ok_;
+};
+
+template <>
+class [[nodiscard]] result<void> {
+ public:
+  using value_type = void;
+  result() noexcept = default;
+  result(const error& e) noexcept : err_(e), ok_(false) {}  // NOLINT implicit
+  [[nodiscard]] bool has_value() const noexcept { return ok_; }
+  explicit operator bool() const noexcept { return ok_; }
+  [[nodiscard]] const error& err() const noexcept {
+    Expects(!ok_);
+    return err_;
+  }
+
+ private:
+  error err_{};
+  bool ok_ = true;
+};
+
+template <class T>
+inline constexpr bool is_result_v = false;
+template <class T>
+inline constexpr bool is_result_v<result<T>> = true;
+
+}  // namespace elfsieve
