@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The test command: installs missing Debian packages, then builds and tests with g++ (warnings as errors), with
+# clang++ (libFuzzer fuzzers, replay plus a short fuzzing run), and with ASan+UBSan. Ends with ctest's summary.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+bash scripts/install-deps.sh
+jobs=$(nproc)
+fuzz_seconds=${ELFSIEVE_FUZZ_SECONDS:-60}
+
+configure_and_build() {
+  local dir=$1
+  shift
+  cmake -S . -B "build/$dir" -G Ninja -DELFSIEVE_WERROR=ON "$@" >/dev/null
+  cmake --build "build/$dir" -j"$jobs"
+}
+
+echo "== g++: build and test"
+configure_and_build gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DELFSIEVE_BUILD_BENCHMARKS=ON
+ctest --test-dir build/gcc -j"$jobs" --output-on-failure
+
+echo "== clang++: build and test, libFuzzer replay and a ${fuzz_seconds}s fuzzing run"
+configure_and_build clang -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DELFSIEVE_BUILD_FUZZERS=ON
+ctest --test-dir build/clang -j"$jobs" --output-on-failure
+fuzz_corpus=$(mktemp -d)
+trap 'rm -rf "$fuzz_corpus"' EXIT
+for fuzzer in build/clang/bin/fuzz_*; do
+  "$fuzzer" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -print_final_stats=1 "$fuzz_corpus" fuzz/regressions \
+    2>&1 | tail -n 12
+done
+
+echo "== ASan+UBSan: build and test"
+configure_and_build asan -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Debug -DELFSIEVE_SANITIZE=ON
+ctest --test-dir build/asan -j"$jobs" --output-on-failure
