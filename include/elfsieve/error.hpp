@@ -53,6 +53,10 @@ enum class errc : std::uint16_t {
   bad_note,
   bad_version_data,
   bad_relr,
+  // policy expressions (offset = character position in the expression)
+  policy_syntax,
+  unknown_policy,
+  policy_too_deep,
   // I/O (mapped_file)
   io_error,
   not_found,
@@ -93,6 +97,9 @@ enum class errc : std::uint16_t {
     case errc::bad_note: return "malformed note";
     case errc::bad_version_data: return "malformed symbol version data";
     case errc::bad_relr: return "malformed RELR relocations";
+    case errc::policy_syntax: return "policy expression syntax error";
+    case errc::unknown_policy: return "unknown policy name";
+    case errc::policy_too_deep: return "policy expression nested too deeply";
     case errc::io_error: return "I/O error";
     case errc::not_found: return "not found";
   }
