@@ -1,6 +1,6 @@
 # Installs the built project into a scratch prefix, then configures, builds and runs two consumers: one with
 # find_package(elfsieve CONFIG REQUIRED), one with add_subdirectory of the source tree.
-foreach(var SOURCE_DIR BUILD_DIR WORK_DIR CXX GENERATOR)
+foreach(var SOURCE_DIR BUILD_DIR WORK_DIR CXX GENERATOR LIBDIR)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "install_smoke.cmake needs -D${var}=...")
   endif()
@@ -17,12 +17,11 @@ file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
 
-include(GNUInstallDirs)
 foreach(expected
     include/elfsieve/elfsieve.hpp
-    ${CMAKE_INSTALL_LIBDIR}/cmake/elfsieve/elfsieveConfig.cmake
-    ${CMAKE_INSTALL_LIBDIR}/cmake/elfsieve/elfsieveConfigVersion.cmake
-    ${CMAKE_INSTALL_LIBDIR}/pkgconfig/elfsieve.pc)
+    ${LIBDIR}/cmake/elfsieve/elfsieveConfig.cmake
+    ${LIBDIR}/cmake/elfsieve/elfsieveConfigVersion.cmake
+    ${LIBDIR}/pkgconfig/elfsieve.pc)
   if(NOT EXISTS ${prefix}/${expected})
     message(FATAL_ERROR "install did not produce ${expected}")
   endif()
@@ -48,10 +47,10 @@ endforeach()
 # pkg-config consumer: compile and run the same program with only the flags the .pc file gives.
 find_program(PKG_CONFIG NAMES pkg-config pkgconf REQUIRED)
 execute_process(
-  COMMAND ${CMAKE_COMMAND} -E env PKG_CONFIG_PATH=${prefix}/${CMAKE_INSTALL_LIBDIR}/pkgconfig
+  COMMAND ${CMAKE_COMMAND} -E env PKG_CONFIG_PATH=${prefix}/${LIBDIR}/pkgconfig
           ${PKG_CONFIG} --cflags elfsieve
   RESULT_VARIABLE rc OUTPUT_VARIABLE cflags OUTPUT_STRIP_TRAILING_WHITESPACE)
-if(NOT rc EQUAL 0 OR NOT cflags MATCHES "-I${prefix}/include")
+if(NOT rc EQUAL 0 OR NOT cflags MATCHES "^-I${prefix}/[^ ]*include")
   message(FATAL_ERROR "pkg-config --cflags elfsieve gave '${cflags}' (${rc})")
 endif()
 separate_arguments(cflags UNIX_COMMAND "${cflags}")

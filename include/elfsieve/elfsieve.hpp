@@ -11,6 +11,7 @@
 #include "elfsieve/index.hpp"
 #include "elfsieve/layout.hpp"
 #include "elfsieve/mapped_file.hpp"
+#include "elfsieve/nm_type.hpp"
 #include "elfsieve/note.hpp"
 #include "elfsieve/open.hpp"
 #include "elfsieve/policy.hpp"

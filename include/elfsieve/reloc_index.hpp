@@ -174,7 +174,12 @@ class reloc_index {
     for (; lo < t.size() && t[entry_at(lo)].offset == offset; ++lo) f(entry_at(lo));
   }
 
-  [[nodiscard]] std::size_t relocation_count() const noexcept { return refs_.size(); }
+  // Every relocation of every REL/RELA section, with or without a symbol table.
+  [[nodiscard]] std::size_t relocation_count() const noexcept {
+    std::size_t n = 0;
+    for (const auto& t : tables_) n += t.size();
+    return n;
+  }
 
  private:
   static constexpr std::uint32_t none = 0xffffffffu;
