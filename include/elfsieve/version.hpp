@@ -1,10 +1,12 @@
 // GNU symbol versioning: .gnu.version (versym), .gnu.version_d (verdef), .gnu.version_r (verneed).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "elfsieve/bytes.hpp"
 #include "elfsieve/elf.hpp"
@@ -47,10 +49,12 @@ class symbol_versions {
         auto chain = chain_of(sections, s);
         if (!chain) return chain.err();
         v.verdef_ = chain.value();
+        index_definitions(v.verdef_);
       } else if (s.type() == elf::SHT_GNU_verneed && v.verneed_.section == no_section) {
         auto chain = chain_of(sections, s);
         if (!chain) return chain.err();
         v.verneed_ = chain.value();
+        index_needs(v.verneed_);
       }
     }
     return v;
@@ -66,23 +70,35 @@ class symbol_versions {
     out.index = raw & elf::VERSYM_VERSION;
     out.hidden = (raw & elf::VERSYM_HIDDEN) != 0;
     if (out.index == elf::VER_NDX_LOCAL || out.index == elf::VER_NDX_GLOBAL) return out;
-    auto found = find_definition(out);
+    auto found = lookup(verdef_, out, true);
     if (!found) return found.err();
     if (found.value()) return out;
-    auto needed = find_need(out);
+    auto needed = lookup(verneed_, out, false);
     if (!needed) return needed.err();
     if (needed.value()) return out;
     return make_error(errc::bad_version_data, no_section, out.index);
   }
 
  private:
-  // A verdef or verneed section: its bytes, its string table and its entry count (sh_info).
+  // One version a verdef or verneed chain names; `failure` is set when its own records or name are bad.
+  struct version_entry {
+    std::uint16_t index = 0;
+    bool base = false;
+    std::string_view name{};
+    error failure{};
+  };
+
+  // A verdef or verneed section: its bytes, its string table, its entry count (sh_info), and its versions,
+  // indexed once by create() so that get() is a binary search rather than a walk per symbol (a walk per symbol
+  // made a 1.5 MB file take minutes). Entries are sorted by index, chain order kept among equal indices.
   struct chain {
     std::span<const std::byte> data{};
     string_table strings{};
     std::uint32_t count = 0;
     std::uint32_t section = no_section;
     std::uint64_t file_offset = 0;
+    std::vector<version_entry> entries{};
+    error walk_error{};  // what stopped the walk early, reported for indices not found before it
   };
 
   [[nodiscard]] static result<chain> chain_of(const section_table<L>& sections, const section_ref<L>& s) noexcept {
@@ -92,63 +108,121 @@ class symbol_versions {
     if (!strtab) return strtab.err();
     auto strings = sections.string_table_at(strtab->index());
     if (!strings) return strings.err();
-    return chain{data.value(), strings.value(), s.info(), s.index().value, s.offset()};
+    return chain{data.value(), strings.value(), s.info(), s.index().value, s.offset(), {}, {}};
   }
 
   [[nodiscard]] static error bad(const chain& c, std::uint64_t offset) noexcept {
     return make_error(errc::bad_version_data, c.section, c.file_offset + offset);
   }
 
-  // Each walk advances by vd_next / vn_next (> 0) and stops at sh_info entries, so it ends on any input.
-  [[nodiscard]] result<bool> find_definition(symbol_version& out) const noexcept {
-    const chain& c = verdef_;
-    std::uint64_t offset = 0;
-    for (std::uint32_t n = 0; n < c.count; ++n) {
-      auto def = record_at<verdef>(c.data, offset, errc::bad_version_data, c.section);
-      if (!def) return bad(c, offset);
-      const verdef& d = *def.value();
-      if (d.vd_ndx.value() == out.index) {
-        std::uint64_t aux_offset = 0;
-        if (add_overflows(offset, d.vd_aux.value(), aux_offset)) return bad(c, offset);
-        auto aux = record_at<verdaux>(c.data, aux_offset, errc::bad_version_data, c.section);
-        if (!aux) return bad(c, aux_offset);
-        auto name = c.strings.get(aux.value()->vda_name.value());
-        if (!name) return name.err();
-        out.name = name.value();
-        out.defined = true;
-        out.base = (d.vd_flags.value() & elf::VER_FLG_BASE) != 0;
-        return true;
-      }
-      if (d.vd_next.value() == 0) break;
-      if (add_overflows(offset, d.vd_next.value(), offset)) return bad(c, offset);
-    }
-    return false;
+  static void sort_entries(chain& c) {
+    std::stable_sort(c.entries.begin(), c.entries.end(),
+                     [](const version_entry& a, const version_entry& b) { return a.index < b.index; });
   }
 
-  [[nodiscard]] result<bool> find_need(symbol_version& out) const noexcept {
-    const chain& c = verneed_;
+  // Each walk advances by vd_next / vn_next / vna_next (> 0) and stops at sh_info entries. A chain whose records
+  // do not overlap visits at most one record per record-sized slice of the section; a walk that visits more is
+  // going round overlapping garbage and stops with an error, so the work and the index stay linear in the section.
+  static void index_definitions(chain& c) {
+    const std::uint64_t budget = c.data.size() / sizeof(verdef) + 1;
     std::uint64_t offset = 0;
     for (std::uint32_t n = 0; n < c.count; ++n) {
+      if (n >= budget) {
+        c.walk_error = bad(c, offset);
+        break;
+      }
+      auto def = record_at<verdef>(c.data, offset, errc::bad_version_data, c.section);
+      if (!def) {
+        c.walk_error = bad(c, offset);
+        break;
+      }
+      const verdef& d = *def.value();
+      version_entry e;
+      e.index = d.vd_ndx.value();
+      e.base = (d.vd_flags.value() & elf::VER_FLG_BASE) != 0;
+      std::uint64_t aux_offset = 0;
+      if (add_overflows(offset, d.vd_aux.value(), aux_offset)) {
+        e.failure = bad(c, offset);
+      } else if (auto aux = record_at<verdaux>(c.data, aux_offset, errc::bad_version_data, c.section); !aux) {
+        e.failure = bad(c, aux_offset);
+      } else if (auto name = c.strings.get(aux.value()->vda_name.value()); !name) {
+        e.failure = name.err();
+      } else {
+        e.name = name.value();
+      }
+      c.entries.push_back(e);
+      if (d.vd_next.value() == 0) break;
+      if (add_overflows(offset, d.vd_next.value(), offset)) {
+        c.walk_error = bad(c, offset);
+        break;
+      }
+    }
+    sort_entries(c);
+  }
+
+  static void index_needs(chain& c) {
+    const std::uint64_t need_budget = c.data.size() / sizeof(verneed) + 1;
+    const std::uint64_t aux_budget = c.data.size() / sizeof(vernaux) + 1;
+    std::uint64_t offset = 0, aux_steps = 0;
+    for (std::uint32_t n = 0; n < c.count && c.walk_error.code == errc{}; ++n) {
+      if (n >= need_budget) {
+        c.walk_error = bad(c, offset);
+        break;
+      }
       auto need = record_at<verneed>(c.data, offset, errc::bad_version_data, c.section);
-      if (!need) return bad(c, offset);
+      if (!need) {
+        c.walk_error = bad(c, offset);
+        break;
+      }
       const verneed& v = *need.value();
       std::uint64_t aux_offset = 0;
-      if (add_overflows(offset, v.vn_aux.value(), aux_offset)) return bad(c, offset);
-      for (std::uint32_t a = 0; a < v.vn_cnt.value(); ++a) {
-        auto aux = record_at<vernaux>(c.data, aux_offset, errc::bad_version_data, c.section);
-        if (!aux) return bad(c, aux_offset);
-        if (aux.value()->vna_other.value() == out.index) {
-          auto name = c.strings.get(aux.value()->vna_name.value());
-          if (!name) return name.err();
-          out.name = name.value();
-          return true;
-        }
-        if (aux.value()->vna_next.value() == 0) break;
-        if (add_overflows(aux_offset, aux.value()->vna_next.value(), aux_offset)) return bad(c, aux_offset);
+      if (add_overflows(offset, v.vn_aux.value(), aux_offset)) {
+        c.walk_error = bad(c, offset);
+        break;
       }
-      if (v.vn_next.value() == 0) break;
-      if (add_overflows(offset, v.vn_next.value(), offset)) return bad(c, offset);
+      for (std::uint32_t a = 0; a < v.vn_cnt.value(); ++a) {
+        if (++aux_steps > aux_budget) {
+          c.walk_error = bad(c, aux_offset);
+          break;
+        }
+        auto aux = record_at<vernaux>(c.data, aux_offset, errc::bad_version_data, c.section);
+        if (!aux) {
+          c.walk_error = bad(c, aux_offset);
+          break;
+        }
+        version_entry e;
+        e.index = aux.value()->vna_other.value();
+        if (auto name = c.strings.get(aux.value()->vna_name.value()); !name) e.failure = name.err();
+        else e.name = name.value();
+        c.entries.push_back(e);
+        if (aux.value()->vna_next.value() == 0) break;
+        if (add_overflows(aux_offset, aux.value()->vna_next.value(), aux_offset)) {
+          c.walk_error = bad(c, aux_offset);
+          break;
+        }
+      }
+      if (c.walk_error.code != errc{} || v.vn_next.value() == 0) break;
+      if (add_overflows(offset, v.vn_next.value(), offset)) {
+        c.walk_error = bad(c, offset);
+        break;
+      }
     }
+    sort_entries(c);
+  }
+
+  // The first entry of `c` (in chain order) for out.index: true when found, an error when that entry is bad or
+  // the walk stopped before reaching it.
+  [[nodiscard]] static result<bool> lookup(const chain& c, symbol_version& out, bool defined) noexcept {
+    const auto it = std::lower_bound(c.entries.begin(), c.entries.end(), out.index,
+                                     [](const version_entry& e, std::uint16_t i) { return e.index < i; });
+    if (it != c.entries.end() && it->index == out.index) {
+      if (it->failure.code != errc{}) return it->failure;
+      out.name = it->name;
+      out.defined = defined;
+      out.base = defined && it->base;
+      return true;
+    }
+    if (c.walk_error.code != errc{}) return c.walk_error;
     return false;
   }
 
