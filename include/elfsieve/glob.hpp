@@ -1,6 +1,8 @@
 // Shell-style wildcard matching as GNU objcopy's --wildcard uses it (fnmatch with no flags): `*`, `?`, bracket
 // expressions with ranges and `!`/`^` negation, and backslash escapes. `*` matches any character, `/` and
 // leading `.` included. Iterative with one backtrack point, so it is linear in practice and never recurses.
+// Not supported: POSIX classes, collating symbols and equivalence classes inside brackets ([:alpha:], [.x.],
+// [=x=]); here a `[` inside a bracket expression is an ordinary character.
 #pragma once
 
 #include <cstddef>
@@ -81,7 +83,8 @@ namespace detail {
       } else {
         char literal = pc;
         std::size_t next = p + 1;
-        if (pc == '\\' && p + 1 < pattern.size()) {
+        if (pc == '\\') {
+          if (p + 1 == pattern.size()) return false;  // fnmatch: a trailing backslash never matches
           literal = pattern[p + 1];
           next = p + 2;
         }
@@ -103,5 +106,6 @@ namespace detail {
 static_assert(glob_match("__crc_*", "__crc_foo") && !glob_match("__crc_*", "__kstrtab_foo"));
 static_assert(glob_match("a?c", "abc") && glob_match("[a-c]x", "bx") && !glob_match("[!a-c]x", "bx"));
 static_assert(glob_match("*", "") && glob_match("a*b*c", "aXbYc") && !glob_match("a*b", "a"));
+static_assert(glob_match("a\\*", "a*") && !glob_match("a\\", "a\\") && !glob_match("*\\", "x\\"));
 
 }  // namespace elfsieve

@@ -122,9 +122,11 @@ class undefs_policy : public policy_tag {
   std::vector<std::string> ignore_;
 };
 
-// The named symbols GNU strip --strip-debug removes: STT_FILE symbols that are neither global, weak, undefined
-// nor common (BFD flags STT_FILE as BSF_DEBUGGING, and objcopy drops debugging symbols unless global), and every
-// symbol defined in a section --strip-debug removes. Section symbols are the writer's business.
+// The named symbols GNU strip --strip-debug removes (binutils objcopy.c filter_symbols): every symbol defined in
+// a section --strip-debug removes (is_strip_section), and STT_FILE symbols that are neither global, weak,
+// undefined nor common (BFD flags STT_FILE as BSF_DEBUGGING) unless a relocation of a section strip keeps names
+// them (mark_symbols_used_in_relocations sets BSF_KEEP, which wins). That last test needs the relocation index;
+// without one, such an STT_FILE symbol matches too. Section symbols are the writer's business.
 struct debug_policy : policy_tag {
   static constexpr std::string_view description =
       "symbols GNU strip --strip-debug removes: local STT_FILE symbols and symbols defined in debug sections";
@@ -134,7 +136,22 @@ struct debug_policy : policy_tag {
     if (c.where.is_regular() && is_debug_section(c.sections, c.where.index)) return true;
     if (c.symbol.type() != elf::STT_FILE) return false;
     if (c.is_undefined() || c.where.where == symbol_section::kind::common) return false;
-    return c.symbol.bind() != elf::STB_GLOBAL && c.symbol.bind() != elf::STB_WEAK;
+    if (c.symbol.bind() == elf::STB_GLOBAL || c.symbol.bind() == elf::STB_WEAK) return false;
+    return !named_in_kept_relocation(c);
+  }
+
+ private:
+  template <elf_layout L>
+  static bool named_in_kept_relocation(const symbol_context<L>& c) noexcept {
+    if (c.relocations == nullptr) return false;
+    for (const reloc_ref& r : c.relocations->references(c.symbols.section(), c.symbol.index())) {
+      const reloc_table<L>* table = c.relocations->table(r.section);
+      if (table == nullptr) continue;
+      const section_index target = table->target_section();
+      // Relocations for no section (sh_info 0) are not attached to one, so BFD never reads them here.
+      if (target.value != 0 && c.sections.contains(target) && !is_debug_section(c.sections, target)) return true;
+    }
+    return false;
   }
 };
 

@@ -77,14 +77,7 @@ class policy_expr : public policy_tag {
   template <elf_layout L>
   [[nodiscard]] std::string_view why(const symbol_context<L>& c) const {
     std::uint32_t n = root_;
-    while (nodes_[n].k == kind::op_or) {
-      if (eval(nodes_[n].a, c)) {
-        n = nodes_[n].a;
-        continue;
-      }
-      if (!eval(nodes_[n].b, c)) return {};
-      n = nodes_[n].b;
-    }
+    while (nodes_[n].k == kind::op_or) n = eval(nodes_[n].a, c) ? nodes_[n].a : nodes_[n].b;
     if (!eval(n, c)) return {};
     return std::string_view(text_).substr(nodes_[n].begin, nodes_[n].end - nodes_[n].begin);
   }
@@ -132,27 +125,36 @@ class policy_expr : public policy_tag {
 
     result<std::uint32_t> parse_or() {
       if (++depth > max_depth) return syntax_error(pos, "policy expression nested too deeply", errc::policy_too_deep);
+      std::vector<std::uint32_t> operands;
       auto left = parse_and();
       if (!left) return left;
-      std::uint32_t n = left.value();
+      operands.push_back(left.value());
       while (eat(',') || eat('|')) {
         auto right = parse_and();
         if (!right) return right;
-        n = binary(kind::op_or, n, right.value());
+        operands.push_back(right.value());
       }
       --depth;
+      return chain(kind::op_or, operands);
+    }
+    // Folds a chain of one operator to the right (a op (b op c)), so that eval and why walk it in a loop: a long
+    // chain such as "crc,crc,...,crc" must not recurse once per operand (stack overflow).
+    std::uint32_t chain(kind k, const std::vector<std::uint32_t>& operands) {
+      std::uint32_t n = operands.back();
+      for (std::size_t i = operands.size() - 1; i-- > 0;) n = binary(k, operands[i], n);
       return n;
     }
     result<std::uint32_t> parse_and() {
+      std::vector<std::uint32_t> operands;
       auto left = parse_not();
       if (!left) return left;
-      std::uint32_t n = left.value();
+      operands.push_back(left.value());
       while (eat('&')) {
         auto right = parse_not();
         if (!right) return right;
-        n = binary(kind::op_and, n, right.value());
+        operands.push_back(right.value());
       }
-      return n;
+      return chain(kind::op_and, operands);
     }
     result<std::uint32_t> parse_not() {
       skip_blanks();
@@ -229,19 +231,29 @@ class policy_expr : public policy_tag {
 
   template <elf_layout L>
   bool eval(std::uint32_t n, const symbol_context<L>& c) const {
-    const node& x = nodes_[n];
-    switch (x.k) {
-      case kind::crc: return crc_policy{}(c);
-      case kind::ksymtab: return ksymtab_policy{}(c);
-      case kind::undefs: return undefs_(c);
-      case kind::debug: return debug_policy{}(c);
-      case kind::glob: return globs_[x.a](c);
-      case kind::names: return names_[x.a](c);
-      case kind::op_and: return eval(x.a, c) && eval(x.b, c);
-      case kind::op_or: return eval(x.a, c) || eval(x.b, c);
-      case kind::op_not: return !eval(x.a, c);
+    // Chains are right-folded: iterate on the right operand, recurse only into the left one (bounded by
+    // max_depth, since a left operand is an atom, a negation or a parenthesised expression).
+    for (;;) {
+      const node& x = nodes_[n];
+      switch (x.k) {
+        case kind::crc: return crc_policy{}(c);
+        case kind::ksymtab: return ksymtab_policy{}(c);
+        case kind::undefs: return undefs_(c);
+        case kind::debug: return debug_policy{}(c);
+        case kind::glob: return globs_[x.a](c);
+        case kind::names: return names_[x.a](c);
+        case kind::op_and:
+          if (!eval(x.a, c)) return false;
+          n = x.b;
+          continue;
+        case kind::op_or:
+          if (eval(x.a, c)) return true;
+          n = x.b;
+          continue;
+        case kind::op_not: return !eval(x.a, c);
+      }
+      return false;
     }
-    return false;
   }
 
   std::string text_;

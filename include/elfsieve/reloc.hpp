@@ -64,6 +64,8 @@ class reloc_table {
   }
 
   [[nodiscard]] bool is_rela() const noexcept { return is_rela_; }
+  [[nodiscard]] std::span<const rel> rel_records() const noexcept { return rel_; }
+  [[nodiscard]] std::span<const rela> rela_records() const noexcept { return rela_; }
   [[nodiscard]] std::size_t size() const noexcept { return is_rela_ ? rela_.size() : rel_.size(); }
   [[nodiscard]] bool empty() const noexcept { return size() == 0; }
   [[nodiscard]] section_index section() const noexcept { return section_; }

@@ -36,11 +36,26 @@ class reloc_index {
     ix.reloc_slot_.assign(n, none);
     ix.symbol_base_.push_back(0);
 
+    // Many section headers may name the same bytes: keep the index in proportion to the file (and its counts
+    // within 32 bits) by refusing tables that add up to more than twice the file's size.
+    const std::uint64_t table_budget = 2 * std::uint64_t{sections.file_bytes().size()};
+    std::uint64_t table_bytes = 0;
+    auto over_budget = [&](std::uint64_t bytes) {
+      table_bytes += bytes;
+      return table_bytes > table_budget || table_bytes > 0xffffffffu;
+    };
+    auto too_large = [&](const section_ref<L>& s) {
+      error e = make_error(errc::section_out_of_bounds, s.index().value, s.offset());
+      e.message = "symbol and relocation tables overlap: together larger than the file can hold";
+      return e;
+    };
+
     // Symbol tables first: every relocation's r_sym is checked against its table's size.
     for (auto s : sections) {
       if (s.type() != elf::SHT_SYMTAB && s.type() != elf::SHT_DYNSYM) continue;
       auto table = symbol_table<L>::create(sections, s.index());
       if (!table) return table.err();
+      if (over_budget(table->size() * sizeof(typename L::sym))) return too_large(s);
       ix.symtab_slot_[s.index().value] = static_cast<std::uint32_t>(ix.symbol_base_.size() - 1);
       ix.symbol_base_.push_back(ix.symbol_base_.back() + static_cast<std::uint32_t>(table->size()));
     }
@@ -48,31 +63,43 @@ class reloc_index {
       if (s.type() != elf::SHT_REL && s.type() != elf::SHT_RELA) continue;
       auto table = reloc_table<L>::create(sections, s.index());
       if (!table) return table.err();
+      if (over_budget(table->size() * table->entry_size())) return too_large(s);
       ix.reloc_slot_[s.index().value] = static_cast<std::uint32_t>(ix.tables_.size());
       ix.tables_.push_back(table.value());
     }
 
-    // Count, then fill: references per symbol and relocation sections per target section.
+    // Count (and check sortedness) in one pass over the raw records, then fill.
     const std::uint32_t symbol_count = ix.symbol_base_.back();
     ix.ref_start_.assign(std::size_t{symbol_count} + 1, 0);
     ix.applies_start_.assign(n + 1, 0);
-    for (const auto& t : ix.tables_) {
+    std::vector<std::uint8_t> sorted_table(ix.tables_.size(), 1);
+    for (std::size_t k = 0; k < ix.tables_.size(); ++k) {
+      const auto& t = ix.tables_[k];
       ++ix.applies_start_[t.target_section().value + 1];
-      if (t.symbol_table_index().value == 0) {
-        // No symbol table: only r_sym == 0 (no symbol) makes sense.
-        for (std::size_t i = 0; i < t.size(); ++i)
-          if (t[i].symbol != 0)
-            return make_error(errc::bad_symbol_index, t.section().value, t.entry_file_offset(i));
-        continue;
+      std::uint32_t base = 0, count = 0;
+      const bool has_symbols = t.symbol_table_index().value != 0;
+      if (has_symbols) {
+        const std::uint32_t slot = ix.symtab_slot_[t.symbol_table_index().value];
+        base = ix.symbol_base_[slot];
+        count = ix.symbol_base_[slot + 1] - base;
       }
-      const std::uint32_t slot = ix.symtab_slot_[t.symbol_table_index().value];
-      const std::uint32_t base = ix.symbol_base_[slot];
-      const std::uint32_t count = ix.symbol_base_[slot + 1] - base;
-      for (std::size_t i = 0; i < t.size(); ++i) {
-        const std::uint32_t sym = t[i].symbol;
-        if (sym >= count) return make_error(errc::bad_symbol_index, t.section().value, t.entry_file_offset(i));
-        ++ix.ref_start_[std::size_t{base} + sym + 1];
-      }
+      std::size_t bad = none, i = 0;
+      std::uint64_t previous = 0;
+      bool sorted = true;
+      std::uint32_t* counts = ix.ref_start_.data() + base + 1;
+      scan(t, [&](std::uint64_t offset, auto info) {
+        sorted = sorted && previous <= offset;
+        previous = offset;
+        const std::uint32_t sym = L::r_sym(info);
+        if (sym >= count || !has_symbols) {
+          if (sym != 0 || has_symbols) bad = std::min(bad, i);
+        } else {
+          ++counts[sym];
+        }
+        ++i;
+      });
+      if (bad != none) return make_error(errc::bad_symbol_index, t.section().value, t.entry_file_offset(bad));
+      sorted_table[k] = sorted;
     }
     for (std::size_t i = 1; i < ix.ref_start_.size(); ++i) ix.ref_start_[i] += ix.ref_start_[i - 1];
     for (std::size_t i = 1; i < ix.applies_start_.size(); ++i) ix.applies_start_[i] += ix.applies_start_[i - 1];
@@ -84,20 +111,16 @@ class reloc_index {
     for (const auto& t : ix.tables_) {
       ix.applies_[applies_fill[t.target_section().value]++] = t.section();
       if (t.symbol_table_index().value == 0) continue;
-      const std::uint32_t base = ix.symbol_base_[ix.symtab_slot_[t.symbol_table_index().value]];
-      for (std::size_t i = 0; i < t.size(); ++i)
-        ix.refs_[ref_fill[std::size_t{base} + t[i].symbol]++] = {t.section(), static_cast<std::uint32_t>(i)};
+      std::uint32_t* fill = ref_fill.data() + ix.symbol_base_[ix.symtab_slot_[t.symbol_table_index().value]];
+      reloc_ref* refs = ix.refs_.data();
+      const section_index sec = t.section();
+      std::uint32_t i = 0;
+      scan(t, [&](std::uint64_t, auto info) { refs[fill[L::r_sym(info)]++] = {sec, i++}; });
     }
 
-    // Offset lookup: relocation sections are nearly always sorted by offset already; only the others get a
-    // sorted permutation.
     ix.order_start_.assign(ix.tables_.size() + 1, 0);
-    for (std::size_t k = 0; k < ix.tables_.size(); ++k) {
-      const auto& t = ix.tables_[k];
-      bool sorted = true;
-      for (std::size_t i = 1; i < t.size() && sorted; ++i) sorted = t[i - 1].offset <= t[i].offset;
-      ix.order_start_[k + 1] = ix.order_start_[k] + (sorted ? 0u : static_cast<std::uint32_t>(t.size()));
-    }
+    for (std::size_t k = 0; k < ix.tables_.size(); ++k)
+      ix.order_start_[k + 1] = ix.order_start_[k] + (sorted_table[k] ? 0u : static_cast<std::uint32_t>(ix.tables_[k].size()));
     ix.order_.resize(ix.order_start_.back());
     for (std::size_t k = 0; k < ix.tables_.size(); ++k) {
       const auto& t = ix.tables_[k];
@@ -183,6 +206,13 @@ class reloc_index {
 
  private:
   static constexpr std::uint32_t none = 0xffffffffu;
+  template <class F>
+  static void scan(const reloc_table<L>& t, F&& f) {
+    if (t.is_rela())
+      for (const auto& r : t.rela_records()) f(r.r_offset.value(), r.r_info.value());
+    else
+      for (const auto& r : t.rel_records()) f(r.r_offset.value(), r.r_info.value());
+  }
 
   [[nodiscard]] std::size_t global_id(section_index symtab, symbol_index sym) const noexcept {
     Expects(symtab.value < symtab_slot_.size() && symtab_slot_[symtab.value] != none);
