@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "elfsieve/kernel/autoksyms.hpp"
 #include "support/corpus.hpp"
 #include "support/process.hpp"
@@ -33,14 +35,20 @@ std::string shell_autoksyms(const std::vector<std::string>& modules, const std::
       "{ for m in \"$@\"; do nm \"$m\" | sed -n 's/^  *U //p'; done; [ -n \"$wl\" ] && cat \"$wl\"; true; } |\n"
       "  sed -e 's/ /\\n/g' | sed -n -e '/^$/!p' | sed -e 's/^\\.//' | sort -u |\n"
       "  { grep -v '^__this_module$' || true; } | sed -e 's/\\(.*\\)/#define __KSYM_\\1 1/' >> \"$out\"\n";
-  const auto out = std::filesystem::path(ELFSIEVE_TEST_WORK_DIR) / "autoksyms.shell.h";
+  // A name of its own per process and call: ctest runs the test cases of this file in parallel processes.
+  static int calls = 0;
+  const auto out = std::filesystem::path(ELFSIEVE_TEST_WORK_DIR) /
+                   ("autoksyms.shell." + std::to_string(::getpid()) + "." + std::to_string(++calls) + ".h");
   std::filesystem::create_directories(out.parent_path());
   std::vector<std::string> argv{"sh", "-c", script, "sh", out.string(), whitelist};
   argv.insert(argv.end(), modules.begin(), modules.end());
   const auto r = run_process(argv);
   REQUIRE(r.ok());
   std::ifstream in(out, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  std::string text(std::istreambuf_iterator<char>(in), {});
+  in.close();
+  std::filesystem::remove(out);
+  return text;
 }
 
 std::filesystem::path write_work_file(const std::string& name, const std::string& text) {

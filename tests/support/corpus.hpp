@@ -33,13 +33,16 @@ inline std::vector<corpus_object> list_corpus() {
   std::vector<corpus_object> out;
   std::error_code ec;
   const auto root = corpus_dir();
-  for (std::filesystem::directory_iterator arch(root, ec), end; !ec && arch != end; arch.increment(ec)) {
-    if (!arch->is_directory() || arch->path().filename() == "cache") continue;
+  std::vector<std::filesystem::path> arch_dirs;
+  for (std::filesystem::directory_iterator arch(root, ec), end; !ec && arch != end; arch.increment(ec))
+    if (arch->is_directory() && arch->path().filename() != "cache") arch_dirs.push_back(arch->path());
+  std::sort(arch_dirs.begin(), arch_dirs.end());
+  for (const auto& arch : arch_dirs) {
     std::vector<std::filesystem::path> files;
-    for (const auto& f : std::filesystem::directory_iterator(arch->path())) files.push_back(f.path());
+    for (const auto& f : std::filesystem::directory_iterator(arch)) files.push_back(f.path());
     std::sort(files.begin(), files.end());
     for (const auto& f : files) {
-      const std::string arch_name = arch->path().filename().string();
+      const std::string arch_name = arch.filename().string();
       std::filesystem::path readable = f;
       std::string name = arch_name + "/" + f.filename().string();
       if (f.extension() == ".xz") {
