@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench_files.hpp"
 #include "elfsieve/elfsieve.hpp"
 
 namespace {
@@ -137,63 +138,11 @@ void bench_policy(benchmark::State& state, const std::string& path, which w) {
       benchmark::Counter(static_cast<double>(last.symbols) * iterations, benchmark::Counter::kIsRate);
 }
 
-// `corpus/<arch>/<name>.xz` decompressed into the build tree once (xz -dc), or the file itself.
-std::string materialize(const fs::path& source) {
-  if (source.extension() != ".xz") return source.string();
-  const fs::path out = fs::path(ELFSIEVE_BENCH_WORK_DIR) / source.parent_path().filename() / source.stem();
-  std::error_code ec;
-  if (fs::exists(out, ec) && fs::last_write_time(out, ec) >= fs::last_write_time(source, ec)) return out.string();
-  fs::create_directories(out.parent_path(), ec);
-  const fs::path partial = out.string() + ".part";
-  const std::string command = "xz -dc '" + source.string() + "' > '" + partial.string() + "'";
-  if (std::system(command.c_str()) != 0) {
-    std::fprintf(stderr, "index_bench: cannot decompress %s (skipped)\n", source.c_str());
-    return {};
-  }
-  fs::rename(partial, out, ec);
-  return ec ? std::string{} : out.string();
-}
-
-std::vector<std::string> default_files() {
-  const fs::path corpus = fs::path(ELFSIEVE_SOURCE_DIR) / "corpus";
-  const std::vector<std::pair<const char*, std::vector<const char*>>> sets = {
-      {"x86_64", {"crc7.ko", "vfat.ko", "usbcore.ko", "libata.ko", "kvm.ko", "btrfs.ko"}},
-      {"i386", {"crc7.ko", "vfat.ko", "usbcore.ko", "libata.ko", "kvm.ko", "nouveau.ko"}},
-      {"ppc64le", {"crc7.ko", "vfat.ko", "usbcore.ko", "kvm.ko", "btrfs.ko"}},
-      {"ppc32", {"crc7.ko", "vfat.ko", "fat.ko", "btrfs.ko.xz", "vmlinux.xz"}},
-      {"ppc64", {"crc7.ko", "vfat.ko", "fat.ko", "btrfs.ko.xz", "vmlinux.xz"}},
-      {"x86_64-tiny", {"vfat.ko", "btrfs.ko.xz", "vmlinux.xz"}},
-  };
-  std::vector<std::string> files;
-  for (const auto& [arch, names] : sets)
-    for (const char* name : names) {
-      const auto p = corpus / arch / name;
-      if (!fs::exists(p)) continue;
-      auto usable = materialize(p);
-      if (!usable.empty()) files.push_back(usable);
-    }
-  return files;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> files;
   std::vector<char*> args;
-  for (int i = 0; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg.starts_with("--files=")) {
-      std::string_view list = arg.substr(8);
-      while (!list.empty()) {
-        const auto comma = list.find(',');
-        files.emplace_back(list.substr(0, comma));
-        list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-      }
-    } else {
-      args.push_back(argv[i]);
-    }
-  }
-  if (files.empty()) files = default_files();
+  const std::vector<std::string> files = bench_files(argc, argv, args);
   for (const auto& f : files) {
     const auto label = fs::path(f).parent_path().filename().string() + "/" + fs::path(f).filename().string();
     benchmark::RegisterBenchmark(("index_build/" + label).c_str(), bench_build, f);

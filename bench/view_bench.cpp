@@ -1,5 +1,5 @@
 // Walking every symbol (name, section) and every relocation of real objects: the cost every tool pays first.
-// Usage: elfsieve_bench_view [google-benchmark flags] [--files=F1,F2,...]; defaults to the committed corpus.
+// Usage: elfsieve_bench_view [google-benchmark flags] [--files=F1,F2,...]; defaults to a corpus selection.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench_files.hpp"
 #include "elfsieve/elfsieve.hpp"
 
 namespace {
@@ -73,37 +74,11 @@ void bench_walk(benchmark::State& state, const std::string& path) {
       benchmark::Counter(static_cast<double>(last.relocations) * iterations, benchmark::Counter::kIsRate);
 }
 
-std::vector<std::string> default_files() {
-  std::vector<std::string> files;
-  const std::filesystem::path corpus = std::filesystem::path(ELFSIEVE_SOURCE_DIR) / "corpus";
-  for (const char* arch : {"x86_64", "i386", "ppc64le", "ppc32", "ppc64"}) {
-    for (const char* module : {"btrfs.ko", "libata.ko", "usbcore.ko", "vfat.ko"}) {
-      const auto p = corpus / arch / module;
-      if (std::filesystem::exists(p)) files.push_back(p.string());
-    }
-  }
-  return files;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> files;
   std::vector<char*> args;
-  for (int i = 0; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg.starts_with("--files=")) {
-      std::string_view list = arg.substr(8);
-      while (!list.empty()) {
-        const auto comma = list.find(',');
-        files.emplace_back(list.substr(0, comma));
-        list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-      }
-    } else {
-      args.push_back(argv[i]);
-    }
-  }
-  if (files.empty()) files = default_files();
+  const std::vector<std::string> files = bench_files(argc, argv, args);
   for (const auto& f : files) {
     const auto label = std::filesystem::path(f).parent_path().filename().string() + "/" +
                        std::filesystem::path(f).filename().string();

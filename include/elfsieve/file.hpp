@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "elfsieve/bytes.hpp"
+#include "elfsieve/detail/index_iterator.hpp"
 #include "elfsieve/elf.hpp"
 #include "elfsieve/error.hpp"
 #include "elfsieve/index.hpp"
@@ -197,33 +198,9 @@ class section_table {
     return ref(&headers_[i], section_index(i));
   }
 
-  class iterator {
-   public:
-    using iterator_category = std::forward_iterator_tag;
-    using value_type = ref;
-    using difference_type = std::ptrdiff_t;
-    iterator() = default;
-    iterator(const shdr* base, std::uint32_t i) : base_(base), i_(i) {}
-    ref operator*() const noexcept { return ref(base_ + i_, section_index(i_)); }
-    iterator& operator++() noexcept {
-      ++i_;
-      return *this;
-    }
-    iterator operator++(int) noexcept {
-      auto old = *this;
-      ++i_;
-      return old;
-    }
-    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.i_ == b.i_; }
-
-   private:
-    const shdr* base_ = nullptr;
-    std::uint32_t i_ = 0;
-  };
-  [[nodiscard]] iterator begin() const noexcept { return iterator(headers_.data(), 0); }
-  [[nodiscard]] iterator end() const noexcept {
-    return iterator(headers_.data(), static_cast<std::uint32_t>(headers_.size()));
-  }
+  using iterator = detail::index_iterator<section_table, section_index>;
+  [[nodiscard]] iterator begin() const noexcept { return iterator(this, 0); }
+  [[nodiscard]] iterator end() const noexcept { return iterator(this, headers_.size()); }
 
   // The section's name; empty when the file has no section-name table.
   [[nodiscard]] result<std::string_view> name(const ref& s) const noexcept {

@@ -6,6 +6,7 @@
 #include <iterator>
 #include <span>
 
+#include "elfsieve/detail/index_iterator.hpp"
 #include "elfsieve/elf.hpp"
 #include "elfsieve/error.hpp"
 #include "elfsieve/file.hpp"
@@ -99,29 +100,7 @@ class reloc_table {
     return symbols.at((*this)[i].symbol, section_.value, entry_file_offset(i));
   }
 
-  class iterator {
-   public:
-    using iterator_category = std::forward_iterator_tag;
-    using value_type = relocation;
-    using difference_type = std::ptrdiff_t;
-    iterator() = default;
-    iterator(const reloc_table* t, std::size_t i) : t_(t), i_(i) {}
-    relocation operator*() const noexcept { return (*t_)[i_]; }
-    iterator& operator++() noexcept {
-      ++i_;
-      return *this;
-    }
-    iterator operator++(int) noexcept {
-      auto old = *this;
-      ++i_;
-      return old;
-    }
-    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.i_ == b.i_; }
-
-   private:
-    const reloc_table* t_ = nullptr;
-    std::size_t i_ = 0;
-  };
+  using iterator = detail::index_iterator<reloc_table, std::size_t>;
   [[nodiscard]] iterator begin() const noexcept { return iterator(this, 0); }
   [[nodiscard]] iterator end() const noexcept { return iterator(this, size()); }
 

@@ -7,6 +7,7 @@
 #include <span>
 #include <string_view>
 
+#include "elfsieve/detail/index_iterator.hpp"
 #include "elfsieve/elf.hpp"
 #include "elfsieve/error.hpp"
 #include "elfsieve/file.hpp"
@@ -135,33 +136,9 @@ class symbol_table {
     return symbol_section{k::regular, section_index(raw)};
   }
 
-  class iterator {
-   public:
-    using iterator_category = std::forward_iterator_tag;
-    using value_type = ref;
-    using difference_type = std::ptrdiff_t;
-    iterator() = default;
-    iterator(const sym* base, std::uint32_t i) : base_(base), i_(i) {}
-    ref operator*() const noexcept { return ref(base_ + i_, symbol_index(i_)); }
-    iterator& operator++() noexcept {
-      ++i_;
-      return *this;
-    }
-    iterator operator++(int) noexcept {
-      auto old = *this;
-      ++i_;
-      return old;
-    }
-    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.i_ == b.i_; }
-
-   private:
-    const sym* base_ = nullptr;
-    std::uint32_t i_ = 0;
-  };
-  [[nodiscard]] iterator begin() const noexcept { return iterator(syms_.data(), 0); }
-  [[nodiscard]] iterator end() const noexcept {
-    return iterator(syms_.data(), static_cast<std::uint32_t>(syms_.size()));
-  }
+  using iterator = detail::index_iterator<symbol_table, symbol_index>;
+  [[nodiscard]] iterator begin() const noexcept { return iterator(this, 0); }
+  [[nodiscard]] iterator end() const noexcept { return iterator(this, syms_.size()); }
 
  private:
   symbol_table(std::span<const sym> syms, const string_table& names, const section_ref<L>& s,
