@@ -1,6 +1,6 @@
 # Installs the built project into a scratch prefix, then configures, builds and runs two consumers: one with
 # find_package(elfsieve CONFIG REQUIRED), one with add_subdirectory of the source tree.
-foreach(var SOURCE_DIR BUILD_DIR WORK_DIR CXX GENERATOR LIBDIR)
+foreach(var SOURCE_DIR BUILD_DIR WORK_DIR CXX GENERATOR LIBDIR)  # TOOLS: bin/<tool> paths, may be empty
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "install_smoke.cmake needs -D${var}=...")
   endif()
@@ -13,6 +13,7 @@ function(run)
   endif()
 endfunction()
 
+string(REPLACE ":" ";" TOOLS "${TOOLS}")
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
@@ -21,7 +22,8 @@ foreach(expected
     include/elfsieve/elfsieve.hpp
     ${LIBDIR}/cmake/elfsieve/elfsieveConfig.cmake
     ${LIBDIR}/cmake/elfsieve/elfsieveConfigVersion.cmake
-    ${LIBDIR}/pkgconfig/elfsieve.pc)
+    ${LIBDIR}/pkgconfig/elfsieve.pc
+    ${TOOLS})
   if(NOT EXISTS ${prefix}/${expected})
     message(FATAL_ERROR "install did not produce ${expected}")
   endif()
