@@ -38,15 +38,6 @@ struct class_records<false, E> : common_fields<E> {
   using off = word;
   using uword = word;
 
-  struct ehdr {
-    std::array<std::byte, elf::EI_NIDENT> e_ident;
-    half e_type, e_machine;
-    word e_version;
-    addr e_entry;
-    off e_phoff, e_shoff;
-    word e_flags;
-    half e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx;
-  };
   struct shdr {
     word sh_name, sh_type, sh_flags;
     addr sh_addr;
@@ -102,15 +93,6 @@ struct class_records<true, E> : common_fields<E> {
   using off = xword;
   using uword = xword;
 
-  struct ehdr {
-    std::array<std::byte, elf::EI_NIDENT> e_ident;
-    half e_type, e_machine;
-    word e_version;
-    addr e_entry;
-    off e_phoff, e_shoff;
-    word e_flags;
-    half e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx;
-  };
   struct shdr {
     word sh_name, sh_type;
     xword sh_flags;
@@ -175,6 +157,19 @@ struct layout : detail::class_records<Is64, E> {
 
   using half = typename detail::common_fields<E>::half;
   using word = typename detail::common_fields<E>::word;
+  using addr = typename detail::class_records<Is64, E>::addr;
+  using off = typename detail::class_records<Is64, E>::off;
+
+  // Records whose fields only change width between the classes.
+  struct ehdr {
+    std::array<std::byte, elf::EI_NIDENT> e_ident;
+    half e_type, e_machine;
+    word e_version;
+    addr e_entry;
+    off e_phoff, e_shoff;
+    word e_flags;
+    half e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx;
+  };
 
   // Records common to both classes.
   struct nhdr {
