@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "support/checked_sections.hpp"
 #include "support/elf_builder.hpp"
 
 using namespace elfsieve;
@@ -13,10 +14,7 @@ using namespace elfsieve::testing;
 TEMPLATE_TEST_CASE("symbol.fields_and_names", "[symbol]", ELFSIEVE_ALL_LAYOUTS) {
   using L = TestType;
   auto img = small_object<L>();
-  auto f = img.open();
-  REQUIRE(f);
-  auto sections = f->sections();
-  REQUIRE(sections);
+  auto sections = checked_sections(img);
   auto symbols = symbol_table<L>::find(*sections, elf::SHT_SYMTAB);
   REQUIRE(symbols);
   CHECK(symbols->section() == section_index(5));
@@ -75,10 +73,7 @@ TEMPLATE_TEST_CASE("symbol.section_of_every_kind", "[symbol]", ELFSIEVE_ALL_LAYO
       {"xindex", 0, 0, elf::STB_GLOBAL, elf::STT_FUNC, 0, elf::SHN_XINDEX},
   }, elf::SHT_SYMTAB, {0, 0, 0, 0, 0, 0, text});
   auto img = b.build();
-  auto f = img.open();
-  REQUIRE(f);
-  auto sections = f->sections();
-  REQUIRE(sections);
+  auto sections = checked_sections(img);
   auto symbols = symbol_table<L>::create(*sections, section_index(syms.symtab));
   REQUIRE(symbols);
   using k = symbol_section::kind;
@@ -106,10 +101,7 @@ TEMPLATE_TEST_CASE("symbol.extended_index_beyond_reserved_range", "[symbol][larg
                              {"abs", 0, 0, elf::STB_GLOBAL, elf::STT_NOTYPE, 0, elf::SHN_ABS}},
                             elf::SHT_SYMTAB, {0, elf::SHN_ABS, 0});
   auto img = b.build();
-  auto f = img.open();
-  REQUIRE(f);
-  auto sections = f->sections();
-  REQUIRE(sections);
+  auto sections = checked_sections(img);
   REQUIRE(sections->size() > 0xfff2u);
   CHECK(sections->name((*sections)[section_index(syms.symtab)]).value() == ".symtab");
   auto symbols = symbol_table<L>::create(*sections, section_index(syms.symtab));
@@ -127,10 +119,7 @@ TEMPLATE_TEST_CASE("symbol.errors_carry_section_and_offset", "[symbol]", ELFSIEV
   auto img = small_object<L>();
   put(img.template record<sym>(5, 3).st_shndx, 40);
   put(img.template record<sym>(5, 4).st_name, 0x10000);
-  auto f = img.open();
-  REQUIRE(f);
-  auto sections = f->sections();
-  REQUIRE(sections);
+  auto sections = checked_sections(img);
   auto symbols = symbol_table<L>::create(*sections, section_index(5));
   REQUIRE(symbols);
   auto bad_section = symbols->section_of((*symbols)[symbol_index(3)]);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "support/checked_sections.hpp"
 #include "support/malformed_cases.hpp"
 
 using namespace elfsieve;
@@ -25,10 +26,7 @@ std::string nm_style(std::string_view name, const symbol_version& v) {
 TEMPLATE_TEST_CASE("version.names_as_nm_prints_them", "[version]", ELFSIEVE_ALL_LAYOUTS) {
   using L = TestType;
   auto img = versioned_object<L>();
-  auto f = img.open();
-  REQUIRE(f);
-  auto sections = f->sections();
-  REQUIRE(sections);
+  auto sections = checked_sections(img);
   auto symbols = symbol_table<L>::create(*sections, section_index(dyn::dynsym));
   REQUIRE(symbols);
   auto versions = symbol_versions<L>::create(*sections, *symbols);
@@ -77,10 +75,7 @@ TEMPLATE_TEST_CASE("version.base_flag", "[version]", ELFSIEVE_ALL_LAYOUTS) {
   // Mark V1's definition as the base version: readers must report it.
   const std::uint64_t v1 = img.section_offsets[dyn::verdef] + sizeof(typename L::verdef) + sizeof(typename L::verdaux);
   put(img.template at<typename L::verdef>(v1).vd_flags, elf::VER_FLG_BASE);
-  auto f = img.open();
-  REQUIRE(f);
-  auto sections = f->sections();
-  REQUIRE(sections);
+  auto sections = checked_sections(img);
   auto symbols = symbol_table<L>::create(*sections, section_index(dyn::dynsym));
   REQUIRE(symbols);
   auto versions = symbol_versions<L>::create(*sections, *symbols);
@@ -94,10 +89,7 @@ TEMPLATE_TEST_CASE("version.base_flag", "[version]", ELFSIEVE_ALL_LAYOUTS) {
 TEMPLATE_TEST_CASE("version.no_version_sections", "[version]", ELFSIEVE_ALL_LAYOUTS) {
   using L = TestType;
   auto img = small_object<L>();
-  auto f = img.open();
-  REQUIRE(f);
-  auto sections = f->sections();
-  REQUIRE(sections);
+  auto sections = checked_sections(img);
   auto symbols = symbol_table<L>::create(*sections, section_index(5));
   REQUIRE(symbols);
   auto versions = symbol_versions<L>::create(*sections, *symbols);
@@ -113,10 +105,7 @@ TEMPLATE_TEST_CASE("version.unknown_index_is_an_error", "[version]", ELFSIEVE_AL
   using L = TestType;
   auto img = versioned_object<L>();
   put(img.template record<typename L::half>(dyn::versym, 3), 9);  // nobody defines or needs version 9
-  auto f = img.open();
-  REQUIRE(f);
-  auto sections = f->sections();
-  REQUIRE(sections);
+  auto sections = checked_sections(img);
   auto symbols = symbol_table<L>::create(*sections, section_index(dyn::dynsym));
   REQUIRE(symbols);
   auto versions = symbol_versions<L>::create(*sections, *symbols);
@@ -149,10 +138,7 @@ TEMPLATE_TEST_CASE("version.overlapping_chain_is_linear", "[version][large]", EL
   verdef.data = encode_words<L>(std::vector<std::uint32_t>(1 << 18, 4));
   const std::uint32_t verdef_index = b.add(verdef);
   auto img = b.build();
-  auto f = img.open();
-  REQUIRE(f);
-  auto sections = f->sections();
-  REQUIRE(sections);
+  auto sections = checked_sections(img);
   auto symbols = symbol_table<L>::create(*sections, section_index(t.symtab));
   REQUIRE(symbols);
   auto versions = symbol_versions<L>::create(*sections, *symbols);
