@@ -1,4 +1,4 @@
-// Umbrella header: everything a tool needs to read ELF objects.
+// Umbrella header: everything a tool needs to read, filter and rewrite ELF objects.
 #pragma once
 
 #include "elfsieve/bytes.hpp"
@@ -18,6 +18,11 @@
 #include "elfsieve/policy_expr.hpp"
 #include "elfsieve/reloc.hpp"
 #include "elfsieve/reloc_index.hpp"
+#include "elfsieve/reloc_kinds.hpp"
 #include "elfsieve/strings.hpp"
+#include "elfsieve/strip.hpp"
+#include "elfsieve/strip_plan.hpp"
+#include "elfsieve/strtab_builder.hpp"
 #include "elfsieve/symbol.hpp"
 #include "elfsieve/version.hpp"
+#include "elfsieve/writer.hpp"

@@ -57,9 +57,15 @@ enum class errc : std::uint16_t {
   policy_syntax,
   unknown_policy,
   policy_too_deep,
-  // I/O (mapped_file)
+  // I/O (mapped_file, output)
   io_error,
   not_found,
+  // rewriting (strip plan, writer, fill)
+  section_still_referenced,  // a kept relocation, group or symbol needs a section that is being removed
+  output_too_large,          // the rewritten object would not fit the layout's offsets or counts
+  fill_too_large,            // fill data longer than the section (offset = bytes missing)
+  fill_bad_section,          // the section has no file bytes to fill (SHT_NOBITS)
+  fill_bad_symbol,           // the length symbol is not a defined symbol inside a section's file bytes
 };
 
 [[nodiscard]] constexpr const char* to_string(errc code) noexcept {
@@ -102,6 +108,11 @@ enum class errc : std::uint16_t {
     case errc::policy_too_deep: return "policy expression nested too deeply";
     case errc::io_error: return "I/O error";
     case errc::not_found: return "not found";
+    case errc::section_still_referenced: return "a removed section is still referenced";
+    case errc::output_too_large: return "output too large for the ELF class";
+    case errc::fill_too_large: return "data does not fit in the section";
+    case errc::fill_bad_section: return "section has no file contents to fill";
+    case errc::fill_bad_symbol: return "length symbol is not inside a section's file contents";
   }
   return "unknown error";
 }

@@ -163,10 +163,12 @@ class names_policy : public policy_tag {
     std::sort(names_.begin(), names_.end());
     names_.erase(std::unique(names_.begin(), names_.end()), names_.end());
   }
+  [[nodiscard]] bool contains(std::string_view name) const noexcept {
+    return std::binary_search(names_.begin(), names_.end(), name, std::less<>{});
+  }
   template <elf_layout L>
   bool operator()(const symbol_context<L>& c) const noexcept {
-    return !c.is_section_symbol() && !c.is_null_symbol() &&
-           std::binary_search(names_.begin(), names_.end(), c.name, std::less<>{});
+    return !c.is_section_symbol() && !c.is_null_symbol() && contains(c.name);
   }
 
  private:
