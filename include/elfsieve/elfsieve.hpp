@@ -14,6 +14,7 @@
 #include "elfsieve/nm_type.hpp"
 #include "elfsieve/note.hpp"
 #include "elfsieve/open.hpp"
+#include "elfsieve/output.hpp"
 #include "elfsieve/policy.hpp"
 #include "elfsieve/policy_expr.hpp"
 #include "elfsieve/reloc.hpp"

@@ -348,6 +348,21 @@ class strip_plan {
         return e;
       }
     }
+    // The writer rebuilds the symbol string table and the section names: nothing else may read names from them.
+    if (symtab_) {
+      const std::uint32_t strtab = sections_[symtab_->section()].link();
+      for (auto s : sections_) {
+        if (!section_kept(s.index()) || s.index() == symtab_->section()) continue;
+        const std::uint32_t t = s.type();
+        const bool names_from_link = t == elf::SHT_SYMTAB || t == elf::SHT_DYNSYM || t == elf::SHT_DYNAMIC ||
+                                     t == elf::SHT_GNU_verdef || t == elf::SHT_GNU_verneed;
+        if (names_from_link && s.link() != 0 && (s.link() == strtab || s.link() == sections_.shstrndx().value)) {
+          error e = make_error(errc::wrong_link_type, s.index().value, s.offset());
+          e.message = "another section reads its names from the string table the writer rebuilds";
+          return e;
+        }
+      }
+    }
     for (std::uint8_t st : state_) stats_.sections_removed += (st & section_state::remove) ? 1u : 0u;
     return {};
   }
@@ -480,6 +495,12 @@ class strip_plan {
     }
     if (c.where.is_regular() && !section_kept(c.where.index)) {
       if (kept_refs > 0) return still_referenced();
+      if (std::binary_search(signatures_.begin(), signatures_.end(), c.symbol.index().value)) {
+        error e = make_error(errc::section_still_referenced, sections_[c.where.index].index().value,
+                             sections_[c.where.index].offset());
+        e.message = "a kept section group's signature symbol is defined in a removed section";
+        return e;
+      }
       d.action = symbol_action::remove;
       d.reason = keep_reason::in_removed_section;
       return {};
@@ -566,7 +587,10 @@ class strip_plan {
       const reloc_kind* kind = find_reloc_kind(machine, rel.type);
       if (kind == nullptr) return fail(keep_reason::unknown_type, rel.type);
       if (kind->cls == reloc_class::other) return fail(keep_reason::not_equivalent, rel.type);
-      if (consumer_ == consumer_kind::module && !kind->loader) return fail(keep_reason::not_loader_type, rel.type);
+      // The module loader applies relocations to allocated sections only; the rest (debug info) are read by
+      // debuggers, which compute S + A like any linker.
+      if (consumer_ == consumer_kind::module && !kind->loader && sections_[table.target_section()].has_flag(elf::SHF_ALLOC))
+        return fail(keep_reason::not_loader_type, rel.type);
       if (absolute && kind->cls != reloc_class::absolute) return fail(keep_reason::not_absolute, rel.type);
       if (!absolute && is_branch_reloc(machine, rel.type) && (s.other() & 0xe0) != 0)
         return fail(keep_reason::local_entry, rel.type);
