@@ -6,6 +6,7 @@
 #include "elfsieve/endian.hpp"
 #include "elfsieve/error.hpp"
 #include "elfsieve/file.hpp"
+#include "elfsieve/fill.hpp"
 #include "elfsieve/glob.hpp"
 #include "elfsieve/group.hpp"
 #include "elfsieve/index.hpp"

@@ -257,12 +257,27 @@ class object_writer {
     std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
       return sections_[section_index(a)].offset() < sections_[section_index(b)].offset();
     });
+    // Sections with file bytes in input file order; then each SHT_NOBITS section placed (it takes no space) after
+    // the nearest section before it in the section table, so that its offset does not depend on the input's
+    // (which makes a second strip give the same bytes).
     std::uint64_t at = prefix_;
     for (std::uint32_t i : order) {
       const auto s = sections_[section_index(i)];
+      if (s.type() == elf::SHT_NOBITS) continue;
       at = detail::align_up(at, detail::file_alignment(s.addralign()));
       new_offset_[i] = at;
-      if (s.type() != elf::SHT_NOBITS) at += new_size_[i];
+      at += new_size_[i];
+    }
+    std::uint64_t after_previous = prefix_;
+    for (std::uint32_t i = 1; i < n; ++i) {
+      if (new_section_[i] == none) continue;
+      const auto s = sections_[section_index(i)];
+      if (s.type() != elf::SHT_NOBITS) {
+        after_previous = new_offset_[i] + (s.type() == elf::SHT_NOBITS ? 0 : new_size_[i]);
+        continue;
+      }
+      if (pinned_[i]) continue;
+      new_offset_[i] = std::min(detail::align_up(after_previous, detail::file_alignment(s.addralign())), at);
     }
     shoff_ = detail::align_up(at, L::word_bytes);
     total_size_ = shoff_ + std::uint64_t{section_count_} * sizeof(shdr);
@@ -340,8 +355,9 @@ class object_writer {
     for (std::uint32_t i = 0; i < symbols.size(); ++i) {
       const std::uint32_t to = new_symbol_[i];
       if (to == none) continue;
+      if (i == 0) continue;  // symbol 0 stays all zero (the buffer starts zeroed)
       sym record = symbols[symbol_index(i)].record();
-      record.st_name.set(i == 0 ? 0 : symbol_strings_.offset(symbol_name_[i]));
+      record.st_name.set(symbol_strings_.offset(symbol_name_[i]));
       std::uint16_t shndx = 0;
       std::uint32_t extended = 0;
       section_fields(where_[i], record.st_shndx.value(), shndx, extended);
@@ -473,6 +489,10 @@ class object_writer {
       const auto s = sections_[section_index(i)];
       shdr h = s.header();
       if (i == 0) {
+        // Section 0 carries only the escapes: the section count, the name table's index, the segment count.
+        const bool phnum_escape = has_segments_ && plan_.object().header().e_phnum.value() == elf::PN_XNUM;
+        h = shdr{};
+        if (phnum_escape) h.sh_info.set(s.info());
         h.sh_size.set(section_count_ >= elf::SHN_LORESERVE ? section_count_ : 0);
         h.sh_link.set(new_shstrndx() >= elf::SHN_LORESERVE ? new_shstrndx() : 0);
         detail::put(out, shoff_, h);

@@ -385,8 +385,13 @@ inline std::string describe(const target& t) {
   std::vector<std::size_t> match(os.size(), SIZE_MAX);        // output -> input
   std::vector<std::size_t> counterpart(is.size(), SIZE_MAX);  // input -> output
   {
-    std::size_t j = 0;
-    for (std::size_t k = 0; k < os.size(); ++k) {
+    // Section 0 is the null section (only its escape fields mean anything): it matches section 0.
+    std::size_t j = 1;
+    if (!os.empty() && !is.empty()) {
+      match[0] = 0;
+      counterpart[0] = 0;
+    }
+    for (std::size_t k = 1; k < os.size(); ++k) {
       const std::string name = out.section_name(k);
       while (j < is.size() && !(in.section_name(j) == name && is[j].type == os[k].type)) ++j;
       if (j == is.size()) {
@@ -468,10 +473,6 @@ inline std::string describe(const target& t) {
                 "/" + std::to_string(b.type));
         continue;
       }
-      if (b.sym != 0 && b.sym >= out.symbols().size()) {
-        problem(where + ": symbol index " + std::to_string(b.sym) + " out of range");
-        continue;
-      }
       std::int64_t addend_in = a.addend, addend_out = b.addend;
       unsigned width = 0;
       if (is_rel) {
@@ -499,6 +500,10 @@ inline std::string describe(const target& t) {
       // Relocations against another symbol table (.dynsym) are not rewritten: they must stay as they were.
       if (is[i].link != in.symtab() || os[k].link != out.symtab()) {
         if (a.sym != b.sym || a.addend != b.addend) problem(where + ": relocation against " + in.section_name(is[i].link) + " changed");
+        continue;
+      }
+      if (b.sym != 0 && b.sym >= out.symbols().size()) {
+        problem(where + ": symbol index " + std::to_string(b.sym) + " out of range");
         continue;
       }
       target ta, tb;

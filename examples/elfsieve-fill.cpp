@@ -1,0 +1,107 @@
+// elfsieve-fill: write data into a section reserved at link time, without moving anything or relinking.
+#include <getopt.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "elfsieve/elfsieve.hpp"
+#include "elfsieve/fill.hpp"
+#include "elfsieve/output.hpp"
+
+namespace {
+
+const char* program_name = "elfsieve-fill";
+
+constexpr const char* usage_text =
+    "Usage: %s --section NAME --data FILE [--length-symbol SYM] [-o OUT] OBJECT\n"
+    "Write FILE's bytes at the start of section NAME of OBJECT (an executable, a shared library or a relocatable\n"
+    "object, any ELF layout), zero the rest of the section, and move nothing: the space was reserved when OBJECT\n"
+    "was linked. OBJECT is replaced in place (temporary file + rename, mode kept) unless -o is given.\n"
+    "\n"
+    "  -s, --section=NAME         the section to fill (it must have file contents: not SHT_NOBITS)\n"
+    "  -d, --data=FILE            the bytes to write\n"
+    "  -l, --length-symbol=SYM    also store the data's length at symbol SYM: an unsigned word of the file's\n"
+    "                             class (4 bytes ELF32, 8 bytes ELF64) in its byte order\n"
+    "  -o, --output=OUT           write the result to OUT instead\n"
+    "  -h, --help                 display this help and exit\n"
+    "  -V, --version              display the version and exit\n"
+    "\n"
+    "If the data does not fit, nothing is written and the message says by how many bytes.\n"
+    "Exit status: 0 on success, 1 if OBJECT cannot be filled, 2 on a usage error.\n";
+
+[[noreturn]] void usage_error(const char* message) {
+  std::fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", program_name, message, program_name);
+  std::exit(2);
+}
+
+int fail(const char* file, const elfsieve::error& e) {
+  if (e.code == elfsieve::errc::io_error)
+    std::fprintf(stderr, "%s: %s: %s: %s\n", program_name, file, e.message, std::strerror(e.sys_errno));
+  else
+    std::fprintf(stderr, "%s: %s: %s (section %u, offset 0x%llx)\n", program_name, file, e.message, e.section,
+                 static_cast<unsigned long long>(e.offset));
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 0 && argv[0] != nullptr && argv[0][0] != '\0') program_name = argv[0];
+  static const option long_options[] = {{"section", required_argument, nullptr, 's'},
+                                        {"data", required_argument, nullptr, 'd'},
+                                        {"length-symbol", required_argument, nullptr, 'l'},
+                                        {"output", required_argument, nullptr, 'o'},
+                                        {"help", no_argument, nullptr, 'h'},
+                                        {"version", no_argument, nullptr, 'V'},
+                                        {nullptr, 0, nullptr, 0}};
+  const char *section = nullptr, *data_file = nullptr, *length_symbol = nullptr, *output = nullptr;
+  for (int c; (c = getopt_long(argc, argv, "s:d:l:o:hV", long_options, nullptr)) != -1;) {
+    switch (c) {
+      case 's': section = optarg; break;
+      case 'd': data_file = optarg; break;
+      case 'l': length_symbol = optarg; break;
+      case 'o': output = optarg; break;
+      case 'h': std::printf(usage_text, program_name); return 0;
+      case 'V': std::puts("elfsieve-fill (elfsieve) 0.1.0"); return 0;
+      default: std::fprintf(stderr, "Try '%s --help' for more information.\n", program_name); return 2;
+    }
+  }
+  if (section == nullptr) usage_error("--section is required");
+  if (data_file == nullptr) usage_error("--data is required");
+  if (argc - optind != 1) usage_error("exactly one OBJECT is required");
+  const char* object = argv[optind];
+
+  auto data = elfsieve::mapped_file::open(data_file);
+  if (!data) return fail(data_file, data.err());
+  auto input = elfsieve::mapped_file::open(object);
+  if (!input) return fail(object, input.err());
+  elfsieve::fill_request request{section, data->bytes(), length_symbol != nullptr ? length_symbol : ""};
+  auto filled = elfsieve::fill_section(input->bytes(), request);
+  if (!filled) {
+    const auto& e = filled.err();
+    if (e.code == elfsieve::errc::fill_too_large) {
+      std::fprintf(stderr, "%s: %s: data (%zu bytes) does not fit in section %s (%llu bytes): %llu bytes short\n",
+                   program_name, object, data->bytes().size(), section,
+                   static_cast<unsigned long long>(data->bytes().size() - e.offset),
+                   static_cast<unsigned long long>(e.offset));
+      return 1;
+    }
+    if (e.code == elfsieve::errc::not_found) {
+      std::fprintf(stderr, "%s: %s: %s: %s\n", program_name, object, e.message,
+                   length_symbol != nullptr && std::strcmp(e.message, "no symbol of that name") == 0 ? length_symbol
+                                                                                                     : section);
+      return 1;
+    }
+    return fail(object, e);
+  }
+  elfsieve::output_options options;
+  struct stat st {};
+  if (output != nullptr && ::stat(output, &st) != 0 && ::stat(object, &st) == 0)
+    options.mode = static_cast<int>(st.st_mode & 07777);
+  const char* target = output != nullptr ? output : object;
+  if (auto w = elfsieve::write_file_atomically(target, filled.value(), options); !w) return fail(target, w.err());
+  return 0;
+}
