@@ -229,6 +229,12 @@ class object_writer {
         auto data = sections_.data(s);
         if (!data) return data.err();
         pinned_[s.index().value] = true;
+        if (s.type() != elf::SHT_NOBITS && s.size() != 0 && s.offset() < sizeof(ehdr)) {
+          // The file header is rewritten (e_shoff, e_shnum): a section that stays in place cannot share its bytes.
+          error e = make_error(errc::section_out_of_bounds, s.index().value, s.offset());
+          e.message = "an allocated section overlaps the file header";
+          return e;
+        }
         if (s.type() != elf::SHT_NOBITS) prefix_ = std::max<std::uint64_t>(prefix_, s.offset() + s.size());
       }
       if (prefix_ > input_size) return make_error(errc::program_table_out_of_bounds);
@@ -257,13 +263,13 @@ class object_writer {
     std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
       return sections_[section_index(a)].offset() < sections_[section_index(b)].offset();
     });
-    // Sections with file bytes in input file order; then each SHT_NOBITS section placed (it takes no space) after
+    // Sections with file bytes in input file order; then each section without (SHT_NOBITS or empty) placed after
     // the nearest section before it in the section table, so that its offset does not depend on the input's
     // (which makes a second strip give the same bytes).
     std::uint64_t at = prefix_;
     for (std::uint32_t i : order) {
       const auto s = sections_[section_index(i)];
-      if (s.type() == elf::SHT_NOBITS) continue;
+      if (s.type() == elf::SHT_NOBITS || new_size_[i] == 0) continue;
       at = detail::align_up(at, detail::file_alignment(s.addralign()));
       new_offset_[i] = at;
       at += new_size_[i];
@@ -272,8 +278,8 @@ class object_writer {
     for (std::uint32_t i = 1; i < n; ++i) {
       if (new_section_[i] == none) continue;
       const auto s = sections_[section_index(i)];
-      if (s.type() != elf::SHT_NOBITS) {
-        after_previous = new_offset_[i] + (s.type() == elf::SHT_NOBITS ? 0 : new_size_[i]);
+      if (s.type() != elf::SHT_NOBITS && new_size_[i] != 0) {
+        after_previous = new_offset_[i] + new_size_[i];
         continue;
       }
       if (pinned_[i]) continue;
