@@ -59,6 +59,6 @@ done
 cp "$work/t-es"/*.ko "$work/t-gnu/"
 TIMEFORMAT=%R
 gnu=$( { time for f in "$work/t-gnu"/*.ko; do objcopy --strip-debug "$f" "$f.out"; done; } 2>&1 )
-ours=$( { time "$tool" -j"$(nproc)" --strip-debug "$work/t-es"/*.ko; } 2>&1 )
-ours1=$( { time "$tool" -j1 --strip-debug "$work/t-gnu"/*.ko; } 2>&1 )
+ours=$( { time "$tool" -j"$(nproc)" --strip-debug "$work/t-es"/*.ko 2>/dev/null; } 2>&1 )
+ours1=$( { time "$tool" -j1 --strip-debug "$work/t-gnu"/*.ko 2>/dev/null; } 2>&1 )
 echo "x86_64 --strip-debug of ${#mods[@]} modules: GNU objcopy loop ${gnu}s; elfsieve-strip -j$(nproc) ${ours}s, -j1 ${ours1}s"
