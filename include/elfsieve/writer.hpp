@@ -153,7 +153,8 @@ class object_writer {
     section_name_.assign(sections_.size(), none);
     if (sections_.shstrndx().value != 0) {
       for (auto s : sections_) {
-        if (new_section_[s.index().value] == none) continue;
+        // Section 0 is written clean (sh_name 0): its name, if the input gave it one, is not kept.
+        if (s.index().value == 0 || new_section_[s.index().value] == none) continue;
         auto name = sections_.name(s);
         if (!name) return name.err();
         section_name_[s.index().value] = section_names.add(name.value());

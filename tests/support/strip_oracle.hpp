@@ -523,6 +523,8 @@ inline std::string describe(const target& t) {
   // Rule 3: kept sections.
   auto is_rebuilt = [&](const shdr& s) {
     if (s.type == SHT_SYMTAB || s.type == SHT_SYMTAB_SHNDX || s.type == SHT_GROUP) return true;
+    // Relocations against .symtab are renumbered wherever they are (rule 4 checks them), allocated or not.
+    if ((s.type == SHT_REL || s.type == SHT_RELA) && s.link != 0 && s.link == in.symtab()) return true;
     return (s.flags & SHF_ALLOC) == 0 && (s.type == SHT_STRTAB || s.type == SHT_REL || s.type == SHT_RELA);
   };
   for (std::size_t k = 1; k < os.size(); ++k) {
