@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: installs missing Debian packages, then builds and tests with g++ (warnings as errors), with
-# clang++ (libFuzzer fuzzers, replay plus a short fuzzing run), and with ASan+UBSan. Ends with ctest's summary.
+# The test command: installs missing Debian packages, then builds and tests twice: with g++ (warnings as errors),
+# and with clang++ under ASan+UBSan, whose build also holds the libFuzzer fuzzers (replay, then a short fuzzing run
+# of each). Ends with the fuzzing summary; any failure stops it with a non-zero exit.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -19,17 +20,14 @@ echo "== g++: build and test"
 configure_and_build gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DELFSIEVE_BUILD_BENCHMARKS=ON
 ctest --test-dir build/gcc -j"$jobs" --output-on-failure
 
-echo "== clang++: build and test, libFuzzer replay and a ${fuzz_seconds}s fuzzing run"
+echo "== clang++ with ASan+UBSan: build and test, libFuzzer replay and a ${fuzz_seconds}s fuzzing run of each fuzzer"
 configure_and_build clang -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DELFSIEVE_BUILD_FUZZERS=ON
+  -DELFSIEVE_SANITIZE=ON -DELFSIEVE_BUILD_FUZZERS=ON
 ctest --test-dir build/clang -j"$jobs" --output-on-failure
 fuzz_corpus=$(mktemp -d)
 trap 'rm -rf "$fuzz_corpus"' EXIT
 for fuzzer in build/clang/bin/fuzz_*; do
+  echo "== $(basename "$fuzzer"): ${fuzz_seconds}s"
   "$fuzzer" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -print_final_stats=1 "$fuzz_corpus" fuzz/regressions \
     2>&1 | tail -n 12
 done
-
-echo "== ASan+UBSan: build and test"
-configure_and_build asan -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Debug -DELFSIEVE_SANITIZE=ON
-ctest --test-dir build/asan -j"$jobs" --output-on-failure

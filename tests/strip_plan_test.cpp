@@ -213,6 +213,29 @@ f: movl gdata, %eax
   CHECK(relocations_of(s.out_path).find("gdata") == std::string::npos);
 }
 
+TEST_CASE("strip_plan.i386_overlapping_rel_fields_are_never_patched", "[strip][strip_plan]") {
+  // A module (globals named by relocations may go). `loc` is named by an R_386_32 whose field (bytes 4..8) shares
+  // bytes 6..8 with an R_386_16 field: folding loc's value into the first would change the second's addend, so
+  // loc is kept and says why; `far` is retargeted.
+  const auto object = assemble("i386-overlap", {"as", "--32"}, R"(
+  .section .modinfo,"a"
+  .string "license=GPL"
+  .data
+  .globl loc, far
+  .long far
+fld: .long loc
+  .reloc fld+2, R_386_16, ext
+loc: .long 7
+far: .long 8
+)");
+  auto s = strip_names(object, {"loc", "far"}, strip_options{});
+  REQUIRE(s.decisions.count("loc") == 1);
+  CHECK(s.decisions["loc"].action == symbol_action::keep);
+  CHECK(s.decisions["loc"].reason == keep_reason::field_overlap);
+  CHECK(s.decisions["far"].action == symbol_action::retarget);
+  CHECK(s.outcome.stats.kept_by_reason[static_cast<std::size_t>(keep_reason::field_overlap)] == 1u);
+}
+
 TEST_CASE("strip_plan.ppc64_local_entry_and_opd", "[strip][strip_plan]") {
   // ELFv2: a branch to a function with a local entry point must keep naming the function.
   const auto v2 = assemble("ppc64-v2", {"powerpc64-linux-gnu-as", "-a64", "-mbig"}, R"(
@@ -298,6 +321,79 @@ main: call inl
   CHECK(groups.find(".text.inl") != std::string::npos);
   auto oracle = elfsieve::testing::check_strip_semantics(input, output);
   for (const auto& p : oracle.problems) FAIL_CHECK(p);
+}
+
+// Section header fields of a little-endian ELF64 object, patched in place (the malformed inputs below).
+struct elf64le_headers {
+  std::vector<std::byte>& bytes;
+  template <class T> T get(std::size_t at) const {
+    T v{};
+    std::memcpy(&v, bytes.data() + at, sizeof v);
+    return v;
+  }
+  template <class T> void set(std::size_t at, T v) { std::memcpy(bytes.data() + at, &v, sizeof v); }
+  [[nodiscard]] std::size_t header(std::size_t i) const { return get<std::uint64_t>(0x28) + i * 64; }
+  [[nodiscard]] std::size_t count() const { return get<std::uint16_t>(0x3c); }
+  [[nodiscard]] std::string name(std::size_t i) const {
+    const auto names = header(get<std::uint16_t>(0x3e));
+    const auto at = get<std::uint64_t>(names + 0x18) + get<std::uint32_t>(header(i));
+    return std::string(reinterpret_cast<const char*>(bytes.data() + at));
+  }
+  [[nodiscard]] std::size_t find(std::string_view n) const {
+    for (std::size_t i = 1; i < count(); ++i)
+      if (name(i) == n) return i;
+    FAIL("no section " << n);
+    return 0;
+  }
+};
+
+TEST_CASE("strip_plan.debug_stripping_goes_by_target_and_never_rebuilds_loaded_tables", "[strip][strip_plan]") {
+  const auto object = assemble("x86_64-debug-names", {"as", "--64"}, R"(
+  .section .debug_info,"",@progbits
+  .quad main
+  .text
+  .globl main
+main: call ext
+  ret
+)");
+  const std::vector<std::byte> pristine = read_bytes(object);
+  strip_options options;
+  options.strip_debug = true;
+  auto keep_all = [](const auto&) { return symbol_request::keep; };
+  auto no_sections = [](std::string_view, const auto&) { return false; };
+
+  // A relocation section that carries a debug name (.rela.text renamed .debug_info, as BFD would never see it:
+  // BFD folds relocations into their target) stays with .text; the real .debug_info and its relocations go.
+  std::vector<std::byte> input = pristine, output;
+  elf64le_headers h{input};
+  const auto rela_text = h.find(".rela.text");
+  h.set<std::uint32_t>(h.header(rela_text), h.get<std::uint32_t>(h.header(h.find(".debug_info"))));
+  auto renamed = strip_object(input, options, no_sections, keep_all, [](const symbol_report&) {}, output);
+  REQUIRE(renamed.has_value());
+  const auto out_path = work_dir() / "x86_64-debug-names.stripped.o";
+  write_bytes(out_path, output);
+  const auto relocs = relocations_of(out_path);
+  CHECK(relocs.find("Relocation section '.debug_info'") != std::string::npos);
+  CHECK(relocs.find("ext") != std::string::npos);
+  CHECK(relocs.find("'.rela.debug_info'") == std::string::npos);
+  auto oracle = elfsieve::testing::check_strip_semantics(input, output);
+  for (const auto& p : oracle.problems) FAIL_CHECK(p);
+
+  // A loaded (SHF_ALLOC) symbol table, string table or section-name table would have to move or change inside
+  // the image: refused with the section in the error, and nothing is written.
+  for (const char* table : {".symtab", ".strtab", ".shstrtab"}) {
+    INFO(table);
+    input = pristine;
+    elf64le_headers t{input};
+    const auto i = t.find(table);
+    t.set<std::uint64_t>(t.header(i) + 8, t.get<std::uint64_t>(t.header(i) + 8) | elf::SHF_ALLOC);
+    output.clear();
+    auto refused = strip_object(input, options, no_sections, keep_all, [](const symbol_report&) {}, output);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.err().code == errc::allocated_table);
+    CHECK(refused.err().section == i);
+    CHECK(output.empty());
+  }
 }
 
 TEST_CASE("reloc_kinds.names_match_readelf_and_loader_types_cover_shipped_modules", "[strip][reloc_kinds]") {

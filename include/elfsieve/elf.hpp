@@ -42,6 +42,17 @@ inline constexpr std::uint64_t SHF_WRITE = 0x1, SHF_ALLOC = 0x2, SHF_EXECINSTR =
 
 inline constexpr std::uint32_t GRP_COMDAT = 0x1;
 
+// Whether sh_info holds a section index: always for relocation sections, otherwise when SHF_INFO_LINK says so --
+// except for types whose sh_info the gABI already defines (local count, group signature, entry counts), where the
+// type wins over a contradicting flag.
+[[nodiscard]] constexpr bool sh_info_is_section(std::uint32_t type, std::uint64_t flags) noexcept {
+  if (type == SHT_REL || type == SHT_RELA) return true;
+  if (type == SHT_SYMTAB || type == SHT_DYNSYM || type == SHT_GROUP || type == SHT_GNU_verdef ||
+      type == SHT_GNU_verneed)
+    return false;
+  return (flags & SHF_INFO_LINK) != 0;
+}
+
 // symbols
 inline constexpr std::uint8_t STB_LOCAL = 0, STB_GLOBAL = 1, STB_WEAK = 2, STB_GNU_UNIQUE = 10;
 inline constexpr std::uint8_t STT_NOTYPE = 0, STT_OBJECT = 1, STT_FUNC = 2, STT_SECTION = 3, STT_FILE = 4,

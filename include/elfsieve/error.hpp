@@ -66,6 +66,7 @@ enum class errc : std::uint16_t {
   fill_too_large,            // fill data longer than the section (offset = bytes missing)
   fill_bad_section,          // the section has no file bytes to fill (SHT_NOBITS)
   fill_bad_symbol,           // the length symbol is not a defined symbol inside a section's file bytes
+  allocated_table,           // a table the writer rebuilds (.symtab, its strings, section names) is SHF_ALLOC
 };
 
 [[nodiscard]] constexpr const char* to_string(errc code) noexcept {
@@ -113,6 +114,7 @@ enum class errc : std::uint16_t {
     case errc::fill_too_large: return "data does not fit in the section";
     case errc::fill_bad_section: return "section has no file contents to fill";
     case errc::fill_bad_symbol: return "length symbol is not inside a section's file contents";
+    case errc::allocated_table: return "a symbol, string or section-name table to rebuild is loaded (SHF_ALLOC)";
   }
   return "unknown error";
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -30,6 +31,9 @@ struct symbol_context {
   std::string_view name;
   symbol_section where;
   const reloc_index<L>* relocations = nullptr;  // null when the caller built no index
+  // Per section, non-zero when the caller (a strip plan) removes it; empty when unknown, and then only debug
+  // sections are taken to go.
+  std::span<const std::uint8_t> removed_sections{};
 
   [[nodiscard]] bool is_null_symbol() const noexcept { return symbol.index().value == 0; }
   [[nodiscard]] bool is_section_symbol() const noexcept { return symbol.type() == elf::STT_SECTION; }
@@ -71,7 +75,9 @@ concept symbol_policy = std::is_base_of_v<policy_tag, std::remove_cvref_t<P>>;
   return false;
 }
 
-// Sections GNU strip --strip-debug removes (BFD's SEC_DEBUGGING for a non-SHF_ALLOC section).
+// Sections GNU strip --strip-debug removes (BFD's SEC_DEBUGGING for a non-SHF_ALLOC section). A relocation section
+// is never one by its own name: like BFD, which folds it into its target, it goes or stays with the section it
+// applies to.
 [[nodiscard]] constexpr bool is_debug_section_name(std::string_view name) noexcept {
   for (std::string_view prefix : {".debug", ".zdebug", ".gnu.debuglto_.debug_", ".gnu.linkonce.wi.", ".line", ".stab"})
     if (name.starts_with(prefix)) return true;
@@ -82,7 +88,7 @@ template <elf_layout L>
 [[nodiscard]] bool is_debug_section(const section_table<L>& sections, section_index i) noexcept {
   if (!sections.contains(i)) return false;
   auto s = sections[i];
-  if (s.has_flag(elf::SHF_ALLOC)) return false;
+  if (s.has_flag(elf::SHF_ALLOC) || s.type() == elf::SHT_REL || s.type() == elf::SHT_RELA) return false;
   auto name = sections.name(s);
   return name && is_debug_section_name(name.value());
 }
@@ -146,7 +152,8 @@ struct debug_policy : policy_tag {
     if (c.relocations == nullptr) return false;
     for (const reloc_ref& r : c.relocations->references(c.symbols.section(), c.symbol.index())) {
       const reloc_table<L>* table = c.relocations->table(r.section);
-      if (table == nullptr) continue;
+      if (table == nullptr || r.section.value == 0) continue;
+      if (r.section.value < c.removed_sections.size() && c.removed_sections[r.section.value] != 0) continue;
       const section_index target = table->target_section();
       // Relocations for no section (sh_info 0) are not attached to one, so BFD never reads them here.
       if (target.value != 0 && c.sections.contains(target) && !is_debug_section(c.sections, target)) return true;

@@ -81,6 +81,7 @@ enum class keep_reason : std::uint8_t {
   field_out_of_bounds, // a REL field lies outside its section's file bytes
   field_overflow,      // the folded value does not fit the REL field (detail: type)
   addend_overflow,     // the folded value does not fit r_addend
+  field_overlap,       // the REL field shares bytes with another relocation's field (detail: type)
   in_removed_section,  // defined in a section being removed (action remove)
 };
 
@@ -114,6 +115,7 @@ enum class keep_reason : std::uint8_t {
     case keep_reason::field_out_of_bounds: return "relocation field outside its section";
     case keep_reason::field_overflow: return "folded value does not fit the relocation field";
     case keep_reason::addend_overflow: return "folded value does not fit the addend";
+    case keep_reason::field_overlap: return "its relocation field overlaps another relocation's field";
     case keep_reason::in_removed_section: return "defined in a removed section";
   }
   return "?";
@@ -259,14 +261,30 @@ class strip_plan {
       const auto s = sections_[i];
       return s.type() == elf::SHT_SYMTAB_SHNDX && s.link() == symtab_->section().value;
     };
+    // The writer rebuilds those tables (and groups); one that is loaded would change the image, and relocations
+    // that apply to one would patch bytes that no longer exist: refuse rather than guess.
+    for (auto s : sections_) {
+      if (s.index().value != 0 && s.has_flag(elf::SHF_ALLOC) && is_protected(s.index()))
+        return make_error(errc::allocated_table, s.index().value, s.offset());
+      if ((s.type() == elf::SHT_REL || s.type() == elf::SHT_RELA) && s.info() != 0 && s.info() < n &&
+          (is_protected(section_index(s.info())) || sections_[section_index(s.info())].type() == elf::SHT_GROUP ||
+           sections_[section_index(s.info())].type() == elf::SHT_REL ||
+           sections_[section_index(s.info())].type() == elf::SHT_RELA)) {
+        error e = make_error(errc::bad_info, s.index().value, s.offset());
+        e.message = "relocations apply to a table the writer rebuilds (symbols, strings, names, group or relocations)";
+        return e;
+      }
+    }
 
     for (auto s : sections_) {
       if (s.index().value == 0) continue;
       auto name = sections_.name(s);
       if (!name) return name.err();
-      const bool wanted = remove_section(name.value(), s) ||
-                          (options_.strip_debug && is_debug_section(sections_, s.index()));
-      if (!wanted) continue;
+      // --strip-debug goes by name and never fails: a symbol table, string table or group that happens to carry a
+      // debug name stays. Only an explicit request to remove such a section is an error.
+      const bool debug = options_.strip_debug && is_debug_section(sections_, s.index()) &&
+                         !is_protected(s.index()) && s.type() != elf::SHT_GROUP;
+      if (!debug && !remove_section(name.value(), s)) continue;
       if (is_protected(s.index())) {
         error e = make_error(errc::section_still_referenced, s.index().value, s.offset());
         e.message = "the symbol table, its strings and the section names cannot be removed";
@@ -316,6 +334,16 @@ class strip_plan {
       }
     }
 
+    // Dropping relocations would change what their target means: a relocation section asked for by name goes only
+    // with the section it applies to.
+    for (auto s : sections_)
+      if ((state_[s.index().value] & section_state::remove) && (s.type() == elf::SHT_REL || s.type() == elf::SHT_RELA) &&
+          s.info() != 0 && s.info() < n && !(state_[s.info()] & section_state::remove)) {
+        error e = make_error(errc::section_still_referenced, s.index().value, s.offset());
+        e.message = "a relocation section cannot be removed while the section it applies to stays";
+        return e;
+      }
+
     // Groups: members must be valid; a group whose members are all removed goes too.
     for (auto s : sections_) {
       if (s.type() != elf::SHT_GROUP) continue;
@@ -337,10 +365,9 @@ class strip_plan {
 
     // Anything else that names a removed section through sh_link or sh_info would be left dangling.
     for (auto s : sections_) {
-      if (!section_kept(s.index())) continue;
+      if (s.index().value == 0 || !section_kept(s.index())) continue;
       const bool link_is_section = s.link() != 0 && s.type() != elf::SHT_GROUP;
-      const bool info_is_section = (s.type() == elf::SHT_REL || s.type() == elf::SHT_RELA ||
-                                    s.has_flag(elf::SHF_INFO_LINK)) && s.info() != 0;
+      const bool info_is_section = elf::sh_info_is_section(s.type(), s.flags()) && s.info() != 0;
       if ((link_is_section && s.link() < n && !section_kept(section_index(s.link()))) ||
           (info_is_section && s.info() < n && !section_kept(section_index(s.info())))) {
         error e = make_error(errc::section_still_referenced, s.index().value, s.offset());
@@ -352,7 +379,7 @@ class strip_plan {
     if (symtab_) {
       const std::uint32_t strtab = sections_[symtab_->section()].link();
       for (auto s : sections_) {
-        if (!section_kept(s.index()) || s.index() == symtab_->section()) continue;
+        if (s.index().value == 0 || !section_kept(s.index()) || s.index() == symtab_->section()) continue;
         const std::uint32_t t = s.type();
         const bool names_from_link = t == elf::SHT_SYMTAB || t == elf::SHT_DYNSYM || t == elf::SHT_DYNAMIC ||
                                      t == elf::SHT_GNU_verdef || t == elf::SHT_GNU_verneed;
@@ -381,9 +408,14 @@ class strip_plan {
       if (where->is_regular() && section_symbol_[where->index.value] == none)
         section_symbol_[where->index.value] = s.index().value;
     }
+    find_rel_overlaps();
+    std::vector<std::uint8_t> removed(sections_.size(), 0);
+    for (std::size_t i = 0; i < removed.size(); ++i)
+      removed[i] = section_kept(section_index(static_cast<std::uint32_t>(i))) ? 0 : 1;
     for (auto s : symbols) {
       auto context = make_symbol_context(sections_, symbols, s, &index_);
       if (!context) return context.err();
+      context.value().removed_sections = removed;
       if (auto r = decide(context.value(), request); !r) return r.err();
     }
     // Commit what the retargets need: new section symbols, SHF_MERGE cleared.
@@ -444,7 +476,8 @@ class strip_plan {
     }
     const std::uint32_t strtab = sections_[symtab].link();
     for (auto s : sections_) {
-      if (!section_kept(s.index()) || s.index() == symtab) continue;
+      // Section 0's fields are escapes, not links: the writer clears them.
+      if (s.index().value == 0 || !section_kept(s.index()) || s.index() == symtab) continue;
       if (s.type() == elf::SHT_SYMTAB_SHNDX && s.link() == symtab.value) continue;
       if (s.link() == symtab.value || (s.link() == strtab && strtab != 0)) return;
       if (s.index().value == strtab && strtab == sections_.shstrndx().value) return;
@@ -467,8 +500,9 @@ class strip_plan {
   // The relocations that name symbol `s` from relocation sections that stay.
   template <class F>
   void for_each_kept_reference(symbol_index s, F&& f) const {
+    // Section 0 is never written as a relocation section, whatever its type field says.
     for (const reloc_ref& r : index_.references(symtab_->section(), s))
-      if (section_kept(r.section)) f(r);
+      if (r.section.value != 0 && section_kept(r.section)) f(r);
   }
 
   template <class SymbolRequest>
@@ -596,6 +630,7 @@ class strip_plan {
         return fail(keep_reason::local_entry, rel.type);
       std::int64_t addend = rel.addend;
       if (!table.is_rela()) {
+        if (rel_overlaps(r.section, r.entry)) return fail(keep_reason::field_overlap, rel.type);
         auto field = rel_field(table, rel, *kind);
         if (!field) return fail(keep_reason::field_out_of_bounds, rel.type);
         addend = field->value;
@@ -672,6 +707,51 @@ class strip_plan {
   }
 
  private:
+  // REL fields that share bytes with another REL field of the same section: patching one would change the other's
+  // addend, so neither may be patched. Fields of unknown width count as a whole word.
+  void find_rel_overlaps() {
+    rel_overlap_base_.assign(sections_.size(), none);
+    rel_overlap_.clear();
+    struct field {
+      std::uint64_t begin, end;
+      std::uint32_t flat;
+    };
+    std::vector<field> fields;
+    const std::uint16_t machine = file_.header().e_machine.value();
+    for (std::size_t t = 1; t < sections_.size(); ++t) {
+      fields.clear();
+      for (section_index rs : index_.relocation_sections_for(section_index(static_cast<std::uint32_t>(t)))) {
+        const reloc_table<L>* table = index_.table(rs);
+        if (table == nullptr || table->is_rela()) continue;
+        if (rel_overlap_base_[rs.value] == none) {
+          rel_overlap_base_[rs.value] = static_cast<std::uint32_t>(rel_overlap_.size());
+          rel_overlap_.resize(rel_overlap_.size() + table->size(), false);
+        }
+        for (std::size_t e = 0; e < table->size(); ++e) {
+          const relocation rel = (*table)[e];
+          const reloc_kind* kind = find_reloc_kind(machine, rel.type);
+          const std::uint64_t width = kind != nullptr && kind->width != 0 ? kind->width : sizeof(typename L::uword_t);
+          const std::uint64_t begin = rel.offset;
+          const std::uint64_t end = begin + width < begin ? ~std::uint64_t{0} : begin + width;
+          fields.push_back({begin, end, static_cast<std::uint32_t>(rel_overlap_base_[rs.value] + e)});
+        }
+      }
+      std::sort(fields.begin(), fields.end(), [](const field& a, const field& b) {
+        return a.begin != b.begin ? a.begin < b.begin : a.flat < b.flat;
+      });
+      for (std::size_t i = 0; i < fields.size(); ++i)
+        for (std::size_t j = i + 1; j < fields.size() && fields[j].begin < fields[i].end; ++j) {
+          rel_overlap_[fields[i].flat] = true;
+          rel_overlap_[fields[j].flat] = true;
+        }
+    }
+  }
+
+  [[nodiscard]] bool rel_overlaps(section_index rs, std::uint32_t entry) const noexcept {
+    if (rs.value >= rel_overlap_base_.size() || rel_overlap_base_[rs.value] == none) return false;
+    return rel_overlap_[rel_overlap_base_[rs.value] + entry];
+  }
+
   void measure_trailer() {
     const auto bytes = file_.bytes();
     std::uint64_t end = sizeof(typename L::ehdr);
@@ -703,6 +783,8 @@ class strip_plan {
   std::vector<symbol_decision> decisions_;     // per .symtab symbol
   std::vector<std::uint32_t> signatures_;      // sorted signature symbols of kept groups
   std::vector<bool> pending_unmerge_;          // per symbol, while deciding
+  std::vector<std::uint32_t> rel_overlap_base_;  // per REL section: its first entry in rel_overlap_, or none
+  std::vector<bool> rel_overlap_;                // per REL entry: its field overlaps another
   strip_stats stats_;
   std::uint64_t trailer_bytes_ = 0;
   bool module_signature_ = false;

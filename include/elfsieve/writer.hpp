@@ -218,6 +218,12 @@ class object_writer {
     prefix_ = sizeof(ehdr);
     pinned_.assign(n, false);
     if (has_segments_) {
+      if (f.header().e_phoff.value() < sizeof(ehdr)) {
+        // The file header is rewritten; program headers that share its bytes would change with it.
+        error e = make_error(errc::program_table_out_of_bounds, 0, f.header().e_phoff.value());
+        e.message = "the program header table overlaps the file header";
+        return e;
+      }
       prefix_ = std::max<std::uint64_t>(prefix_, f.header().e_phoff.value() + phdrs->size() * sizeof(typename L::phdr));
       for (const auto& p : phdrs.value()) {
         auto bytes = f.segment_data(p);
@@ -510,9 +516,7 @@ class object_writer {
       h.sh_offset.set(static_cast<typename L::uword_t>(new_offset_[i]));
       h.sh_size.set(static_cast<typename L::uword_t>(new_size_[i]));
       if (s.link() != 0 && s.link() < n && new_section_[s.link()] != none) h.sh_link.set(new_section_[s.link()]);
-      const bool info_is_section =
-          s.type() == elf::SHT_REL || s.type() == elf::SHT_RELA || s.has_flag(elf::SHF_INFO_LINK);
-      if (info_is_section && s.info() != 0 && s.info() < n && new_section_[s.info()] != none)
+      if (elf::sh_info_is_section(s.type(), s.flags()) && s.info() != 0 && s.info() < n && new_section_[s.info()] != none)
         h.sh_info.set(new_section_[s.info()]);
       if (symbols != nullptr && i == symbols->section().value) h.sh_info.set(first_global_);
       if (symbols != nullptr && s.type() == elf::SHT_GROUP && s.info() < new_symbol_.size())

@@ -7,7 +7,7 @@
 // The rules (what a strip may change and what it may not):
 //  1. Same class, data encoding, machine, type, flags and entry; the same program header table, byte for byte.
 //  2. Output sections are the input's in the same order, some removed: each output section matches an input
-//     section by (name, type), as an order-preserving subsequence.
+//     section by (name, type, flags less SHF_MERGE), as an order-preserving subsequence.
 //  3. A kept section other than the symbol table, its SYMTAB_SHNDX, groups and non-allocated string and relocation
 //     tables keeps its type, address, size, entsize, alignment and flags (SHF_MERGE may be cleared), its offset too
 //     if it is allocated in a file with segments, its sh_link / sh_info targets, and every byte, except bytes inside
@@ -97,13 +97,14 @@ class elf {
   [[nodiscard]] std::span<const std::byte> bytes() const { return bytes_; }
 
   [[nodiscard]] std::string section_name(std::size_t i) const {
-    if (i >= sections_.size() || shstrndx_ >= sections_.size()) return {};
+    // e_shstrndx 0 (SHN_UNDEF) means the file has no section names.
+    if (i >= sections_.size() || shstrndx_ == 0 || shstrndx_ >= sections_.size()) return {};
     return string_at(shstrndx_, sections_[i].name);
   }
 
   // NUL-terminated string at `offset` of string table section `table`; empty if anything is out of range.
   [[nodiscard]] std::string string_at(std::size_t table, std::uint64_t offset) const {
-    if (table >= sections_.size()) return {};
+    if (table == 0 || table >= sections_.size()) return {};  // section 0 holds no strings
     auto data = contents(table);
     if (offset >= data.size()) return {};
     const char* first = reinterpret_cast<const char*>(data.data()) + offset;
@@ -379,7 +380,7 @@ inline std::string describe(const target& t) {
       !std::equal(in.program_headers().begin(), in.program_headers().end(), out.program_headers().begin()))
     problem("program headers differ");
 
-  // Rule 2: match sections by (name, type) in order.
+  // Rule 2: match sections by (name, type, flags) in order.
   const auto& is = in.sections();
   const auto& os = out.sections();
   std::vector<std::size_t> match(os.size(), SIZE_MAX);        // output -> input
@@ -393,7 +394,13 @@ inline std::string describe(const target& t) {
     }
     for (std::size_t k = 1; k < os.size(); ++k) {
       const std::string name = out.section_name(k);
-      while (j < is.size() && !(in.section_name(j) == name && is[j].type == os[k].type)) ++j;
+      // Flags too (less SHF_MERGE, which --unmerge clears), so that sections sharing a name and type, one removed
+      // and one kept, are told apart.
+      auto same = [&](std::size_t i) {
+        return in.section_name(i) == name && is[i].type == os[k].type &&
+               (is[i].flags & ~SHF_MERGE) == (os[k].flags & ~SHF_MERGE);
+      };
+      while (j < is.size() && !same(j)) ++j;
       if (j == is.size()) {
         problem("output section [" + std::to_string(k) + "] " + name + " matches no input section in order");
         return report;
@@ -413,8 +420,10 @@ inline std::string describe(const target& t) {
   std::vector<rel> irel, orel;
   auto resolve = [&](const elf& f, const rel& r, std::int64_t addend, unsigned width, target& t) -> bool {
     const std::uint64_t mask = width == 0 || width >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * width)) - 1;
+    // ELF32 arithmetic wraps at 32 bits.
+    const std::uint64_t word = f.is64() ? ~std::uint64_t{0} : 0xffffffffu;
     if (r.sym == 0) {
-      t = {target::absolute, {}, static_cast<std::uint64_t>(addend) & mask};
+      t = {target::absolute, {}, static_cast<std::uint64_t>(addend) & mask & word};
       return true;
     }
     if (r.sym >= f.symbols().size()) return false;
@@ -431,11 +440,10 @@ inline std::string describe(const target& t) {
     } else {
       t = {target::other, f.symbol_name(s), static_cast<std::uint64_t>(addend) & mask};
     }
-    // ELF32 arithmetic wraps at 32 bits.
-    if (!f.is64()) t.value &= 0xffffffffu;
+    t.value &= word;
     return true;
   };
-  for (std::size_t i = 0; i < is.size(); ++i) {
+  for (std::size_t i = 1; i < is.size(); ++i) {  // section 0 is no section, whatever its type field says
     if (is[i].type != SHT_REL && is[i].type != SHT_RELA) continue;
     const std::string rname = in.section_name(i);
     const std::uint32_t target_section = is[i].info;
@@ -541,7 +549,11 @@ inline std::string describe(const target& t) {
                                  (a.flags & SHF_LINK_ORDER) != 0;
     if (link_is_section && a.link != 0 && a.link < is.size() && counterpart[a.link] != b.link)
       problem("section " + name + ": sh_link does not name the counterpart of " + in.section_name(a.link));
-    const bool info_is_section = a.type == SHT_REL || a.type == SHT_RELA || (a.flags & SHF_INFO_LINK) != 0;
+    // SHF_INFO_LINK makes sh_info a section index, except where the type defines it (local count, signature, counts).
+    const bool info_defined_by_type = a.type == SHT_SYMTAB || a.type == SHT_DYNSYM || a.type == SHT_GROUP ||
+                                      a.type == SHT_GNU_verdef || a.type == SHT_GNU_verneed;
+    const bool info_is_section =
+        a.type == SHT_REL || a.type == SHT_RELA || ((a.flags & SHF_INFO_LINK) != 0 && !info_defined_by_type);
     if (info_is_section && a.info != 0 && a.info < is.size() && counterpart[a.info] != b.info)
       problem("section " + name + ": sh_info does not name the counterpart of " + in.section_name(a.info));
     if (is_rebuilt(a)) continue;
@@ -631,6 +643,7 @@ inline std::string describe(const target& t) {
     }
     if (want != got) problem("group " + in.section_name(i) + ": members differ");
     auto signature = [](const elf& f, const shdr& g) {
+      if (g.info == 0) return std::string();  // the null symbol: its name bytes mean nothing
       return g.info < f.symbols().size() && f.symtab() == g.link ? f.symbol_name(f.symbols()[g.info]) : std::string("?");
     };
     if (signature(in, is[i]) != signature(out, os[k])) problem("group " + in.section_name(i) + ": signature differs");
