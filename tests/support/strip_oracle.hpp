@@ -7,7 +7,8 @@
 // The rules (what a strip may change and what it may not):
 //  1. Same class, data encoding, machine, type, flags and entry; the same program header table, byte for byte.
 //  2. Output sections are the input's in the same order, some removed: each output section matches an input
-//     section by (name, type, flags less SHF_MERGE), as an order-preserving subsequence.
+//     section by (name, type, flags less SHF_MERGE; failing that by name and type), as an order-preserving
+//     subsequence.
 //  3. A kept section other than the symbol table, its SYMTAB_SHNDX, groups and non-allocated string and relocation
 //     tables keeps its type, address, size, entsize, alignment and flags (SHF_MERGE may be cleared), its offset too
 //     if it is allocated in a file with segments, its sh_link / sh_info targets, and every byte, except bytes inside
@@ -395,12 +396,16 @@ inline std::string describe(const target& t) {
     for (std::size_t k = 1; k < os.size(); ++k) {
       const std::string name = out.section_name(k);
       // Flags too (less SHF_MERGE, which --unmerge clears), so that sections sharing a name and type, one removed
-      // and one kept, are told apart.
+      // and one kept, are told apart; without such a section, by name and type (rule 3 then reports the flags).
+      auto same_name_type = [&](std::size_t i) { return in.section_name(i) == name && is[i].type == os[k].type; };
       auto same = [&](std::size_t i) {
-        return in.section_name(i) == name && is[i].type == os[k].type &&
-               (is[i].flags & ~SHF_MERGE) == (os[k].flags & ~SHF_MERGE);
+        return same_name_type(i) && (is[i].flags & ~SHF_MERGE) == (os[k].flags & ~SHF_MERGE);
       };
-      while (j < is.size() && !same(j)) ++j;
+      std::size_t strict = j;
+      while (strict < is.size() && !same(strict)) ++strict;
+      if (strict < is.size()) j = strict;
+      else
+        while (j < is.size() && !same_name_type(j)) ++j;
       if (j == is.size()) {
         problem("output section [" + std::to_string(k) + "] " + name + " matches no input section in order");
         return report;
