@@ -739,11 +739,20 @@ class strip_plan {
       std::sort(fields.begin(), fields.end(), [](const field& a, const field& b) {
         return a.begin != b.begin ? a.begin < b.begin : a.flat < b.flat;
       });
-      for (std::size_t i = 0; i < fields.size(); ++i)
-        for (std::size_t j = i + 1; j < fields.size() && fields[j].begin < fields[i].end; ++j) {
+      // One sweep: a field overlaps an earlier one iff it begins before the furthest end so far. Any other earlier
+      // field it overlaps also overlaps the one holding that end, so it is already marked.
+      std::uint64_t furthest = 0;
+      std::size_t holder = 0;
+      for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (i > 0 && fields[i].begin < furthest) {
           rel_overlap_[fields[i].flat] = true;
-          rel_overlap_[fields[j].flat] = true;
+          rel_overlap_[fields[holder].flat] = true;
         }
+        if (i == 0 || fields[i].end > furthest) {
+          furthest = fields[i].end;
+          holder = i;
+        }
+      }
     }
   }
 
