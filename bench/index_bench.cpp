@@ -31,9 +31,9 @@ struct build_counts {
 template <elf_layout L>
 result<build_counts> build_index(const file<L>& f) {
   auto sections = f.sections();
-  if (!sections) return sections.err();
+  if (!sections) return sections.error();
   auto ix = reloc_index<L>::build(*sections);
-  if (!ix) return ix.err();
+  if (!ix) return ix.error();
   benchmark::DoNotOptimize(ix.value());
   return build_counts{ix->relocation_count(), sections->size()};
 }
@@ -48,7 +48,7 @@ void bench_build(benchmark::State& state, const std::string& path) {
   for (auto _ : state) {
     auto counts = visit(mapped->bytes(), [](const auto& f) { return build_index(f); });
     if (!counts) {
-      state.SkipWithError(counts.err().message);
+      state.SkipWithError(counts.error().message);
       return;
     }
     last = counts.value();
@@ -75,10 +75,10 @@ result<eval_counts> evaluate(const section_table<L>& sections, const reloc_index
   for (auto s : sections) {
     if (s.type() != elf::SHT_SYMTAB && s.type() != elf::SHT_DYNSYM) continue;
     auto symbols = symbol_table<L>::create(sections, s.index());
-    if (!symbols) return symbols.err();
+    if (!symbols) return symbols.error();
     for (auto sym : *symbols) {
       auto c = make_symbol_context(sections, *symbols, sym, &ix);
-      if (!c) return c.err();
+      if (!c) return c.error();
       counts.matched += policy(c.value()) ? 1u : 0u;
       ++counts.symbols;
     }
@@ -108,26 +108,26 @@ void bench_policy(benchmark::State& state, const std::string& path, which w) {
   }
   auto expr = policy_expr::parse(bench_expression);
   if (!expr) {
-    state.SkipWithError(expr.err().message);
+    state.SkipWithError(expr.error().message);
     return;
   }
   eval_counts last;
   auto outcome = visit(mapped->bytes(), [&](const auto& f) -> result<bool> {
     using L = typename std::remove_cvref_t<decltype(f)>::layout_type;
     auto sections = f.sections();
-    if (!sections) return sections.err();
+    if (!sections) return sections.error();
     auto ix = reloc_index<L>::build(*sections);  // built once; the policies are what is timed
-    if (!ix) return ix.err();
+    if (!ix) return ix.error();
     for (auto _ : state) {
       auto counts = run_policy(*sections, ix.value(), w, expr.value());
-      if (!counts) return counts.err();
+      if (!counts) return counts.error();
       last = counts.value();
       benchmark::DoNotOptimize(last);
     }
     return true;
   });
   if (!outcome) {
-    state.SkipWithError(outcome.err().message);
+    state.SkipWithError(outcome.error().message);
     return;
   }
   const auto iterations = static_cast<double>(state.iterations());

@@ -25,21 +25,21 @@ elfsieve::result<walk_counts> walk(const elfsieve::file<L>& f) {
   using namespace elfsieve;
   walk_counts counts;
   auto sections = f.sections();
-  if (!sections) return sections.err();
+  if (!sections) return sections.error();
   for (auto s : *sections) {
     if (s.type() == elf::SHT_SYMTAB || s.type() == elf::SHT_DYNSYM) {
       auto symbols = symbol_table<L>::create(*sections, s.index());
-      if (!symbols) return symbols.err();
+      if (!symbols) return symbols.error();
       for (auto sym : *symbols) {
         auto name = symbols->name(sym);
         auto where = symbols->section_of(sym);
-        if (!name || !where) return name ? where.err() : name.err();
+        if (!name || !where) return name ? where.error() : name.error();
         counts.name_bytes += name->size();
         ++counts.symbols;
       }
     } else if (s.type() == elf::SHT_REL || s.type() == elf::SHT_RELA) {
       auto relocs = reloc_table<L>::create(*sections, s.index());
-      if (!relocs) return relocs.err();
+      if (!relocs) return relocs.error();
       for (auto r : *relocs) {
         counts.checksum ^= r.offset + r.symbol + r.type;
         ++counts.relocations;
@@ -59,7 +59,7 @@ void bench_walk(benchmark::State& state, const std::string& path) {
   for (auto _ : state) {
     auto counts = elfsieve::visit(mapped->bytes(), [](const auto& f) { return walk(f); });
     if (!counts) {
-      state.SkipWithError(counts.err().message);
+      state.SkipWithError(counts.error().message);
       return;
     }
     last = counts.value();

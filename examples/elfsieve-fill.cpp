@@ -8,8 +8,8 @@
 #include <string>
 
 #include "elfsieve/elfsieve.hpp"
-#include "elfsieve/fill.hpp"
-#include "elfsieve/output.hpp"
+#include "elfsieve/rewrite/fill.hpp"
+#include "elfsieve/io/atomic_output.hpp"
 
 namespace {
 
@@ -38,11 +38,7 @@ constexpr const char* usage_text =
 }
 
 int fail(const char* file, const elfsieve::error& e) {
-  if (e.code == elfsieve::errc::io_error)
-    std::fprintf(stderr, "%s: %s: %s: %s\n", program_name, file, e.message, std::strerror(e.sys_errno));
-  else
-    std::fprintf(stderr, "%s: %s: %s (section %u, offset 0x%llx)\n", program_name, file, e.message, e.section,
-                 static_cast<unsigned long long>(e.offset));
+  std::fprintf(stderr, "%s: %s: %s\n", program_name, file, elfsieve::to_string(e).c_str());
   return 1;
 }
 
@@ -75,18 +71,18 @@ int main(int argc, char** argv) {
   const char* object = argv[optind];
 
   auto data = elfsieve::mapped_file::open(data_file);
-  if (!data) return fail(data_file, data.err());
+  if (!data) return fail(data_file, data.error());
   auto input = elfsieve::mapped_file::open(object);
-  if (!input) return fail(object, input.err());
+  if (!input) return fail(object, input.error());
   elfsieve::fill_request request{section, data->bytes(), length_symbol != nullptr ? length_symbol : ""};
   auto filled = elfsieve::fill_section(input->bytes(), request);
   if (!filled) {
-    const auto& e = filled.err();
+    const auto& e = filled.error();
     if (e.code == elfsieve::errc::fill_too_large) {
       std::fprintf(stderr, "%s: %s: data (%zu bytes) does not fit in section %s (%llu bytes): %llu bytes short\n",
                    program_name, object, data->bytes().size(), section,
-                   static_cast<unsigned long long>(data->bytes().size() - e.offset),
-                   static_cast<unsigned long long>(e.offset));
+                   static_cast<unsigned long long>(data->bytes().size() - e.detail.value_or(0)),
+                   static_cast<unsigned long long>(e.detail.value_or(0)));
       return 1;
     }
     if (e.code == elfsieve::errc::not_found) {
@@ -102,6 +98,6 @@ int main(int argc, char** argv) {
   if (output != nullptr && ::stat(output, &st) != 0 && ::stat(object, &st) == 0)
     options.mode = static_cast<int>(st.st_mode & 07777);
   const char* target = output != nullptr ? output : object;
-  if (auto w = elfsieve::write_file_atomically(target, filled.value(), options); !w) return fail(target, w.err());
+  if (auto w = elfsieve::write_file_atomically(target, filled.value(), options); !w) return fail(target, w.error());
   return 0;
 }

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "elfsieve/elfsieve.hpp"
-#include "elfsieve/nm_type.hpp"
+#include "elfsieve/analysis/nm_type.hpp"
 
 namespace {
 
@@ -199,8 +199,8 @@ class nm_tool {
 
     auto mapped = elfsieve::mapped_file::open(path);
     if (!mapped) {
-      const int e = mapped.err().sys_errno;
-      report(out_, "%s: %s", path, e != 0 ? std::strerror(e) : mapped.err().message);
+      const int e = mapped.error().sys_errno;
+      report(out_, "%s: %s", path, e != 0 ? std::strerror(e) : mapped.error().message);
       return false;
     }
     const auto bytes = mapped->bytes();
@@ -233,7 +233,7 @@ class nm_tool {
     const std::uint32_t wanted = opt_.dynamic ? elfsieve::elf::SHT_DYNSYM : elfsieve::elf::SHT_SYMTAB;
     auto symbols = elfsieve::symbol_table<L>::find(table, wanted);
     if (!symbols) {
-      if (symbols.err().code == elfsieve::errc::not_found) {
+      if (symbols.error().code == elfsieve::errc::not_found) {
         if (!opt_.quiet) report(out_, "%s: no symbols", path);
         return true;
       }
@@ -255,7 +255,7 @@ class nm_tool {
       auto built = elfsieve::reloc_index<L>::build(table);
       if (built) relocations.emplace(std::move(built.value()));
       else report(out_, "%s: warning: relocations unreadable (%s); --policy answers without them", path,
-                  built.err().message);
+                  built.error().message);
     }
 
     elfsieve::result<elfsieve::symbol_versions<L>> versions = elfsieve::symbol_versions<L>{};
@@ -429,7 +429,7 @@ struct name_file_loader {
     auto mapped = elfsieve::mapped_file::open(p.c_str());
     if (!mapped) {
       failed = p;
-      return mapped.err();
+      return mapped.error();
     }
     const auto bytes = mapped->bytes();
     return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
@@ -441,13 +441,13 @@ struct name_file_loader {
   std::fflush(stdout);
   if (e.code == elfsieve::errc::io_error)
     std::fprintf(stderr, "%s: --policy: cannot read names file '%s': %s at position %llu:\n", program_name,
-                 loader.failed.c_str(), std::strerror(e.sys_errno), static_cast<unsigned long long>(e.offset));
+                 loader.failed.c_str(), std::strerror(e.sys_errno), static_cast<unsigned long long>(e.detail.value_or(0)));
   else
     std::fprintf(stderr, "%s: --policy: %s at position %llu:\n", program_name, e.message,
-                 static_cast<unsigned long long>(e.offset));
+                 static_cast<unsigned long long>(e.detail.value_or(0)));
   std::fprintf(stderr, "  %s\n  ", text);
   const std::size_t length = std::strlen(text);
-  for (std::size_t i = 0; i < e.offset && i < length; ++i) std::fputc(text[i] == '\t' ? '\t' : ' ', stderr);
+  for (std::size_t i = 0; i < e.detail.value_or(0) && i < length; ++i) std::fputc(text[i] == '\t' ? '\t' : ' ', stderr);
   std::fputs("^\n", stderr);
   std::exit(2);
 }
@@ -579,7 +579,7 @@ int main(int argc, char** argv) {
   if (policy_text != nullptr) {
     name_file_loader loader;
     auto parsed = elfsieve::policy_expr::parse(policy_text, loader);
-    if (!parsed) policy_error(policy_text, parsed.err(), loader);
+    if (!parsed) policy_error(policy_text, parsed.error(), loader);
     opt.policy.emplace(std::move(parsed.value()));
   }
 

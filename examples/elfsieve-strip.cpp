@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "elfsieve/elfsieve.hpp"
-#include "elfsieve/output.hpp"
-#include "elfsieve/strip.hpp"
+#include "elfsieve/io/atomic_output.hpp"
+#include "elfsieve/strip/strip_object.hpp"
 
 namespace {
 
@@ -106,13 +106,7 @@ void append(std::string& s, const char* format, ...) {
 }
 
 std::string describe(const elfsieve::error& e) {
-  std::string s;
-  if (e.code == elfsieve::errc::io_error) append(s, "%s: %s", e.message, std::strerror(e.sys_errno));
-  else if (e.section == elfsieve::no_section)
-    append(s, "%s (offset 0x%llx)", e.message, static_cast<unsigned long long>(e.offset));
-  else
-    append(s, "%s (section %u, offset 0x%llx)", e.message, e.section, static_cast<unsigned long long>(e.offset));
-  return s;
+  return elfsieve::to_string(e);
 }
 
 void strip_one(const options& opt, const selection& sel, const std::string& path, file_result& r,
@@ -123,7 +117,7 @@ void strip_one(const options& opt, const selection& sel, const std::string& path
     r.ok = false;
   };
   auto mapped = mapped_file::open(path.c_str());
-  if (!mapped) return fail(describe(mapped.err()));
+  if (!mapped) return fail(describe(mapped.error()));
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return fail(std::strerror(errno));
 
@@ -195,14 +189,14 @@ void strip_one(const options& opt, const selection& sel, const std::string& path
   strip_options options = opt.strip;
   options.strip_debug = options.strip_debug || opt.strip_unneeded || strip_all;
   auto outcome = strip_object(mapped->bytes(), options, remove_section, request, report, buffer);
-  if (!outcome) return fail(describe(outcome.err()));
+  if (!outcome) return fail(describe(outcome.error()));
 
   const std::string target = opt.output != nullptr ? std::string(opt.output) : path;
   output_options out_options;
   struct stat existing {};
   if (opt.output != nullptr && ::stat(opt.output, &existing) != 0) out_options.mode = static_cast<int>(st.st_mode & 07777);
   if (auto w = write_file_atomically(target.c_str(), buffer, out_options); !w) {
-    append(r.err, "%s: %s: %s\n", program_name, target.c_str(), describe(w.err()).c_str());
+    append(r.err, "%s: %s: %s\n", program_name, target.c_str(), describe(w.error()).c_str());
     r.ok = false;
     return;
   }
@@ -239,7 +233,7 @@ void strip_one(const options& opt, const selection& sel, const std::string& path
 bool read_names(const char* path, std::vector<std::string>& names) {
   auto mapped = elfsieve::mapped_file::open(path);
   if (!mapped) {
-    std::fprintf(stderr, "%s: %s: %s\n", program_name, path, describe(mapped.err()).c_str());
+    std::fprintf(stderr, "%s: %s: %s\n", program_name, path, describe(mapped.error()).c_str());
     return false;
   }
   const auto bytes = mapped->bytes();
@@ -255,7 +249,7 @@ struct name_file_loader {
     auto mapped = elfsieve::mapped_file::open(p.c_str());
     if (!mapped) {
       failed = p;
-      return mapped.err();
+      return mapped.error();
     }
     const auto bytes = mapped->bytes();
     return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
@@ -339,13 +333,13 @@ int main(int argc, char** argv) {
     name_file_loader loader;
     auto parsed = elfsieve::policy_expr::parse(policy_text, loader);
     if (!parsed) {
-      const auto& e = parsed.err();
+      const auto& e = parsed.error();
       if (e.code == elfsieve::errc::io_error)
         std::fprintf(stderr, "%s: --policy: cannot read names file '%s': %s\n", program_name, loader.failed.c_str(),
                      std::strerror(e.sys_errno));
       else
         std::fprintf(stderr, "%s: --policy: %s at position %llu:\n  %s\n  %*s^\n", program_name, e.message,
-                     static_cast<unsigned long long>(e.offset), policy_text, static_cast<int>(e.offset), "");
+                     static_cast<unsigned long long>(e.detail.value_or(0)), policy_text, static_cast<int>(e.detail.value_or(0)), "");
       return 2;
     }
     opt.policy.emplace(std::move(parsed.value()));

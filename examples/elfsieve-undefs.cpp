@@ -36,20 +36,13 @@ constexpr const char* usage_text =
     "unreadable or malformed input file.\n";
 
 void report(const char* file, const elfsieve::error& e) {
-  if (e.code == elfsieve::errc::io_error)
-    std::fprintf(stderr, "elfsieve-undefs: %s: %s\n", file, std::strerror(e.sys_errno));
-  else if (e.section == elfsieve::no_section)
-    std::fprintf(stderr, "elfsieve-undefs: %s: %s (offset 0x%llx)\n", file, e.message,
-                 static_cast<unsigned long long>(e.offset));
-  else
-    std::fprintf(stderr, "elfsieve-undefs: %s: %s (section %u, offset 0x%llx)\n", file, e.message, e.section,
-                 static_cast<unsigned long long>(e.offset));
+  std::fprintf(stderr, "elfsieve-undefs: %s: %s\n", file, elfsieve::to_string(e).c_str());
 }
 
 bool read_text(const char* path, std::string& out) {
   auto mapped = elfsieve::mapped_file::open(path);
   if (!mapped) {
-    report(path, mapped.err());
+    report(path, mapped.error());
     return false;
   }
   const auto bytes = mapped->bytes();
@@ -134,7 +127,7 @@ int main(int argc, char** argv) {
   for (const auto& path : files) {
     auto mapped = elfsieve::mapped_file::open(path.c_str());
     if (!mapped) {
-      report(path.c_str(), mapped.err());
+      report(path.c_str(), mapped.error());
       trouble = true;
       continue;
     }
@@ -142,7 +135,7 @@ int main(int argc, char** argv) {
       return elfsieve::kernel::for_each_undefined(f, [&](std::string_view name) { needed.add(name); });
     });
     if (!done) {
-      report(path.c_str(), done.err());
+      report(path.c_str(), done.error());
       trouble = true;
     }
   }

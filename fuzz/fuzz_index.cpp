@@ -37,7 +37,7 @@ struct sink {
   }
   template <class T>
   void add_error(const result<T>& r) noexcept {
-    if (!r) add(static_cast<std::uint64_t>(r.err().code) + r.err().offset + r.err().section);
+    if (!r) add(static_cast<std::uint64_t>(r.error().code) + r.error().offset.value_or(0) + (r.error().section ? r.error().section->value : 0));
   }
 };
 
@@ -73,8 +73,8 @@ expressions parse_expressions(std::optional<std::string_view> from_input, sink& 
       e.parsed.push_back(std::move(p.value()));
     } else {
       // The position must point into (or just past) the text.
-      check(p.err().offset <= from_input->size());
-      check(p.err().message != nullptr && *p.err().message != '\0');
+      check(p.error().detail.value_or(0) <= from_input->size());
+      check(p.error().message != nullptr && *p.error().message != '\0');
       out.add_error(p);
     }
   }
@@ -233,7 +233,7 @@ template <elf_layout L>
 result<std::uint64_t> walk(const file<L>& f, const expressions& exprs) {
   sink out;
   auto sections = f.sections();
-  if (!sections) return sections.err();
+  if (!sections) return sections.error();
   auto ix = reloc_index<L>::build(*sections);
   if (ix) check_index(out, *sections, ix.value());
   else out.add_error(ix);
@@ -257,7 +257,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const expressions exprs = parse_expressions(expression, out);
   if (!bytes.empty()) {
     auto r = visit(bytes, [&](const auto& f) { return walk(f, exprs); });
-    out.add(r ? r.value() : static_cast<std::uint64_t>(r.err().code));
+    out.add(r ? r.value() : static_cast<std::uint64_t>(r.error().code));
   }
   static volatile std::uint64_t keep = 0;
   keep = keep + out.v;

@@ -67,21 +67,21 @@ void check_opens(std::span<const std::byte> bytes) {
   auto opened = visit(bytes, [](const auto& f) -> result<int> {
     using L = typename std::remove_cvref_t<decltype(f)>::layout_type;
     auto sections = f.sections();
-    if (!sections) return sections.err();
+    if (!sections) return sections.error();
     for (auto s : sections.value()) {
       auto name = sections->name(s);
-      if (!name) return name.err();
+      if (!name) return name.error();
       auto data = sections->data(s);
-      if (!data) return data.err();
+      if (!data) return data.error();
     }
     auto index = reloc_index<L>::build(sections.value());
-    if (!index) return index.err();
+    if (!index) return index.error();
     if (auto symbols = symbol_table<L>::find(sections.value(), elf::SHT_SYMTAB)) {
       for (auto sym : symbols.value()) {
         auto name = symbols->name(sym);
-        if (!name) return name.err();
+        if (!name) return name.error();
         auto where = symbols->section_of(sym);
-        if (!where) return where.err();
+        if (!where) return where.error();
       }
       // Locals first, and sh_info says where they end.
       for (auto sym : symbols.value())

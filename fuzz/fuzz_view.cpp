@@ -24,7 +24,7 @@ struct sink {
   }
   template <class T>
   void add_error(const elfsieve::result<T>& r) noexcept {
-    if (!r) add(static_cast<std::uint64_t>(r.err().code) + r.err().offset + r.err().section);
+    if (!r) add(static_cast<std::uint64_t>(r.error().code) + r.error().offset.value_or(0) + (r.error().section ? r.error().section->value : 0));
   }
 };
 
@@ -194,6 +194,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(data), size);
   auto r = elfsieve::visit(bytes, [](const auto& f) { return walk(f); });
   static volatile std::uint64_t keep = 0;
-  keep = keep + (r ? r.value() : static_cast<std::uint64_t>(r.err().code));
+  keep = keep + (r ? r.value() : static_cast<std::uint64_t>(r.error().code));
   return 0;
 }

@@ -8,6 +8,7 @@ packages=(
   libmsgsl-dev catch2 libbenchmark-dev libfmt-dev libcli11-dev
   binutils binutils-multiarch elfutils
   gcc-i686-linux-gnu gcc-powerpc-linux-gnu gcc-powerpc64-linux-gnu
+  libc6-dev-i386-cross libc6-dev-powerpc-cross libc6-dev-ppc64-cross
 )
 
 missing=()

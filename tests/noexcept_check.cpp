@@ -12,7 +12,7 @@ elfsieve::result<unsigned long> walk(const elfsieve::file<L>& f) {
   using namespace elfsieve;
   unsigned long items = 0;
   auto sections = f.sections();
-  if (!sections) return sections.err();
+  if (!sections) return sections.error();
   for (auto s : *sections) {
     if (auto name = sections->name(s); name) ++items;
     if (auto data = sections->data(s); data) ++items;
@@ -20,13 +20,13 @@ elfsieve::result<unsigned long> walk(const elfsieve::file<L>& f) {
       case elf::SHT_SYMTAB:
       case elf::SHT_DYNSYM: {
         auto symbols = symbol_table<L>::create(*sections, s.index());
-        if (!symbols) return symbols.err();
+        if (!symbols) return symbols.error();
         for (auto sym : *symbols) {
           if (symbols->name(sym) && symbols->section_of(sym)) ++items;
         }
         if (s.type() == elf::SHT_DYNSYM) {
           auto versions = symbol_versions<L>::create(*sections, *symbols);
-          if (!versions) return versions.err();
+          if (!versions) return versions.error();
           for (auto sym : *symbols)
             if (versions->get(sym.index())) ++items;
         }
@@ -35,27 +35,27 @@ elfsieve::result<unsigned long> walk(const elfsieve::file<L>& f) {
       case elf::SHT_REL:
       case elf::SHT_RELA: {
         auto relocs = reloc_table<L>::create(*sections, s.index());
-        if (!relocs) return relocs.err();
+        if (!relocs) return relocs.error();
         for (auto r : *relocs) items += r.type != 0;
         break;
       }
       case elf::SHT_RELR: {
         auto relr = relr_table<L>::create(*sections, s.index());
-        if (!relr) return relr.err();
+        if (!relr) return relr.error();
         items += relr->address_count();
         break;
       }
       case elf::SHT_GROUP: {
         auto group = section_group<L>::create(*sections, s.index());
-        if (!group) return group.err();
+        if (!group) return group.error();
         items += group->size();
         break;
       }
       case elf::SHT_NOTE: {
         auto data = sections->data(s);
-        if (!data) return data.err();
+        if (!data) return data.error();
         for (const auto& n : note_range<L>(*data, s.addralign(), s.index().value, s.offset())) {
-          if (!n) return n.err();
+          if (!n) return n.error();
           ++items;
         }
         break;
@@ -64,7 +64,7 @@ elfsieve::result<unsigned long> walk(const elfsieve::file<L>& f) {
     }
   }
   auto segments = f.program_headers();
-  if (!segments) return segments.err();
+  if (!segments) return segments.error();
   items += segments->size();
   return items;
 }
@@ -78,13 +78,12 @@ int main(int argc, char** argv) {
   }
   auto mapped = elfsieve::mapped_file::open(argv[1]);
   if (!mapped) {
-    std::fprintf(stderr, "%s: %s\n", argv[1], mapped.err().message);
+    std::fprintf(stderr, "%s: %s\n", argv[1], mapped.error().message);
     return 1;
   }
   auto items = elfsieve::visit(mapped->bytes(), [](const auto& f) { return walk(f); });
   if (!items) {
-    std::fprintf(stderr, "%s: %s (section %u, offset 0x%llx)\n", argv[1], items.err().message, items.err().section,
-                 static_cast<unsigned long long>(items.err().offset));
+    std::fprintf(stderr, "%s: %s\n", argv[1], elfsieve::to_string(items.error()).c_str());
     return 1;
   }
   std::printf("%s: %lu items\n", argv[1], items.value());

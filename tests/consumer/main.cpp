@@ -9,7 +9,7 @@ int main(int argc, char** argv) {
   if (!mapped) return 1;
   auto count = elfsieve::visit(mapped->bytes(), [](const auto& f) -> elfsieve::result<std::size_t> {
     auto sections = f.sections();
-    if (!sections) return sections.err();
+    if (!sections) return sections.error();
     return sections->size();
   });
   if (!count) return 1;

@@ -46,7 +46,7 @@ struct malformed_case {
 template <class T>
 outcome outcome_of(const result<T>& r) {
   if (r) return {};
-  return {r.err(), {}};
+  return {r.error(), {}};
 }
 inline outcome mismatch(std::string what) { return {std::nullopt, std::move(what)}; }
 

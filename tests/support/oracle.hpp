@@ -690,10 +690,7 @@ class mismatch_sink {
 };
 
 inline std::string error_text(const error& e) {
-  std::string out = e.message;
-  if (e.section != no_section) out += " (section " + std::to_string(e.section) + ")";
-  out += " at offset 0x" + hex(e.offset);
-  return out;
+  return to_string(e);
 }
 
 // The version suffix readelf appends to a dynamic symbol's name (get_symbol_version_string), or nothing.
@@ -708,7 +705,7 @@ result<version_suffix> readelf_version(const symbol_versions<L>& versions, const
   version_suffix out;
   if (symbols.type() != elf::SHT_DYNSYM || versions.empty()) return out;
   auto v = versions.get(sym.index());
-  if (!v) return v.err();
+  if (!v) return v.error();
   const symbol_version& version = v.value();
   const std::uint16_t raw = static_cast<std::uint16_t>(version.index | (version.hidden ? elf::VERSYM_HIDDEN : 0));
   if (raw == 0) return out;
@@ -736,11 +733,11 @@ void compare_sections(const file<L>& f, const section_table<L>& table, const rea
     const std::string where = "section [" + std::to_string(r.index) + "] " + r.name;
     auto s = table.at(r.index);
     if (!s) {
-      sink.add(where, "index", dec(r.index), "out of range: " + error_text(s.err()));
+      sink.add(where, "index", dec(r.index), "out of range: " + error_text(s.error()));
       continue;
     }
     auto name = table.name(*s);
-    if (!name) sink.add(where, "name", r.name, "error: " + error_text(name.err()));
+    if (!name) sink.add(where, "name", r.name, "error: " + error_text(name.error()));
     else sink.check(where, "name", r.name, printable(name.value()));
     sink.check(where, "type", r.type, readelf_names::section_type(s->type(), f.machine(), f.os_abi()));
     sink.check(where, "addr", r.addr, s->addr());
@@ -761,11 +758,11 @@ result<std::string> readelf_symbol_name(const section_table<L>& table, const sym
   if (sym.name_offset() == 0) {
     if (sym.type() != elf::STT_SECTION) return std::string(for_relocation ? "<null>" : "");
     auto where = symbols.section_of(sym);
-    if (!where) return where.err();
+    if (!where) return where.error();
     const std::uint32_t index = where->index.value;
     if (where->is_regular() && index < table.size()) {
       auto name = table.name(table[section_index(index)]);
-      if (!name) return name.err();
+      if (!name) return name.error();
       return printable(name.value());
     }
     if (!for_relocation) return std::string();
@@ -776,7 +773,7 @@ result<std::string> readelf_symbol_name(const section_table<L>& table, const sym
     return std::string(buffer);
   }
   auto name = symbols.name(sym);
-  if (!name) return name.err();
+  if (!name) return name.error();
   return printable(name.value());
 }
 
@@ -791,7 +788,7 @@ void compare_symbols(const file<L>& f, const section_table<L>& table, const read
     const std::string table_where = "symbol table " + r.name;
     auto symbols = symbol_table<L>::create(table, ours[t]);
     if (!symbols) {
-      sink.add(table_where, "open", "readable", "error: " + error_text(symbols.err()));
+      sink.add(table_where, "open", "readable", "error: " + error_text(symbols.error()));
       continue;
     }
     auto section_name = table.name(table[ours[t]]);
@@ -800,7 +797,7 @@ void compare_symbols(const file<L>& f, const section_table<L>& table, const read
     sink.check(table_where, "lines", std::uint64_t{r.symbols.size()}, std::uint64_t{symbols->size()});
     auto versions = symbol_versions<L>::create(table, symbols.value());
     if (!versions) {
-      sink.add(table_where, "versions", "readable", "error: " + error_text(versions.err()));
+      sink.add(table_where, "versions", "readable", "error: " + error_text(versions.error()));
       continue;
     }
     for (const readelf_symbol& rs : r.symbols) {
@@ -821,18 +818,18 @@ void compare_symbols(const file<L>& f, const section_table<L>& table, const read
       std::uint32_t resolved = sym->raw_shndx();
       if (section && section->is_regular()) resolved = section->index.value;
       if (!section && !rs.ndx.starts_with("bad section index"))
-        sink.add(where, "ndx", rs.ndx, "error: " + error_text(section.err()));
+        sink.add(where, "ndx", rs.ndx, "error: " + error_text(section.error()));
       else sink.check(where, "ndx", rs.ndx, readelf_names::symbol_index(resolved, f.machine(), table.size()));
       auto name = readelf_symbol_name(table, symbols.value(), *sym, false);
       if (!name) {
-        sink.add(where, "name", rs.name, "error: " + error_text(name.err()));
+        sink.add(where, "name", rs.name, "error: " + error_text(name.error()));
         continue;
       }
       std::string shown = name.value();
       auto raw_name = symbols->name(*sym);
       auto suffix = readelf_version(versions.value(), symbols.value(), *sym,
                                     raw_name ? raw_name.value() : std::string_view{});
-      if (!suffix) sink.add(where, "version", "readable", "error: " + error_text(suffix.err()));
+      if (!suffix) sink.add(where, "version", "readable", "error: " + error_text(suffix.error()));
       else shown += suffix->text;
       sink.check(where, "name", rs.name, shown);
     }
@@ -859,7 +856,7 @@ void compare_relocations(const section_table<L>& table, const readelf_dump& dump
       sink.check(section_where, "is RELR", r.relr, true);
       auto relr = relr_table<L>::create(table, s.index());
       if (!relr) {
-        sink.add(section_where, "open", "readable", "error: " + error_text(relr.err()));
+        sink.add(section_where, "open", "readable", "error: " + error_text(relr.error()));
         continue;
       }
       sink.check(section_where, "entries", r.count, std::uint64_t{relr->entries().size()});
@@ -874,7 +871,7 @@ void compare_relocations(const section_table<L>& table, const readelf_dump& dump
 
     auto relocs = reloc_table<L>::create(table, s.index());
     if (!relocs) {
-      sink.add(section_where, "open", "readable", "error: " + error_text(relocs.err()));
+      sink.add(section_where, "open", "readable", "error: " + error_text(relocs.error()));
       continue;
     }
     sink.check(section_where, "count", r.count, std::uint64_t{relocs->size()});
@@ -884,13 +881,13 @@ void compare_relocations(const section_table<L>& table, const readelf_dump& dump
     if (relocs->symbol_table_index().value != 0) {
       auto opened = symbol_table<L>::create(table, relocs->symbol_table_index());
       if (!opened) {
-        sink.add(section_where, "symbol table", "readable", "error: " + error_text(opened.err()));
+        sink.add(section_where, "symbol table", "readable", "error: " + error_text(opened.error()));
         continue;
       }
       symbols.emplace(opened.value());
       auto v = symbol_versions<L>::create(table, *symbols);
       if (!v) {
-        sink.add(section_where, "versions", "readable", "error: " + error_text(v.err()));
+        sink.add(section_where, "versions", "readable", "error: " + error_text(v.error()));
         continue;
       }
       versions.emplace(v.value());
@@ -914,7 +911,7 @@ void compare_relocations(const section_table<L>& table, const readelf_dump& dump
       }
       auto target = relocs->symbol_of(i, *symbols);
       if (!target) {
-        sink.add(where, "symbol", rr.symbol_name, "error: " + error_text(target.err()));
+        sink.add(where, "symbol", rr.symbol_name, "error: " + error_text(target.error()));
         continue;
       }
       auto name = readelf_symbol_name(table, *symbols, *target, true);
@@ -954,7 +951,7 @@ inline std::vector<mismatch> compare_readelf_output(const std::filesystem::path&
   detail::mismatch_sink sink(path.string(), out);
   auto mapped = mapped_file::open(path.c_str());
   if (!mapped) {
-    sink.add("file", "open", "readable", detail::error_text(mapped.err()));
+    sink.add("file", "open", "readable", detail::error_text(mapped.error()));
     return out;
   }
   const readelf_dump dump = parse_readelf(readelf_output, detail::is_elf64(path));
@@ -964,14 +961,14 @@ inline std::vector<mismatch> compare_readelf_output(const std::filesystem::path&
     using L = typename std::remove_cvref_t<decltype(f)>::layout_type;
     auto table = f.sections();
     if (!table) {
-      sink.add("file", "sections", "readable", detail::error_text(table.err()));
+      sink.add("file", "sections", "readable", detail::error_text(table.error()));
       return;
     }
     detail::compare_sections<L>(f, table.value(), dump, sink);
     detail::compare_symbols<L>(f, table.value(), dump, sink);
     detail::compare_relocations<L>(table.value(), dump, sink);
   });
-  if (!visited) sink.add("file", "open", "an ELF file", detail::error_text(visited.err()));
+  if (!visited) sink.add("file", "open", "an ELF file", detail::error_text(visited.error()));
   return out;
 }
 

@@ -8,10 +8,10 @@
 #include <string_view>
 #include <vector>
 
-#include "elfsieve/elf.hpp"
-#include "elfsieve/error.hpp"
-#include "elfsieve/file.hpp"
-#include "elfsieve/symbol.hpp"
+#include "elfsieve/core/elf.hpp"
+#include "elfsieve/core/error.hpp"
+#include "elfsieve/read/file.hpp"
+#include "elfsieve/read/symbols.hpp"
 
 namespace elfsieve::kernel {
 
@@ -27,16 +27,16 @@ template <elf_layout L>
 template <elf_layout L, class Emit>
 [[nodiscard]] result<void> for_each_undefined(const file<L>& f, Emit&& emit) {
   auto sections = f.sections();
-  if (!sections) return sections.err();
+  if (!sections) return sections.error();
   auto symbols = symbol_table<L>::find(*sections, elf::SHT_SYMTAB);
   if (!symbols) {
-    if (symbols.err().code == errc::not_found) return {};  // a stripped object needs nothing nm can see
-    return symbols.err();
+    if (symbols.error().code == errc::not_found) return {};  // a stripped object needs nothing nm can see
+    return symbols.error();
   }
   for (auto s : *symbols) {
     if (!is_nm_undefined(s)) continue;
     auto name = symbols->name(s);
-    if (!name) return name.err();
+    if (!name) return name.error();
     emit(name.value());
   }
   return {};

@@ -1,0 +1,126 @@
+// Nothing lost: a new file is written to a temporary in the target's directory and renamed over the target, so
+// readers see the old file or the new one, never a half-written one, and a failure leaves everything as it was.
+#pragma once
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <span>
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "elfsieve/core/error.hpp"
+
+namespace elfsieve {
+
+struct output_options {
+  // Permission bits of the new file; -1: the target's if it exists, else 0666 & ~umask.
+  int mode = -1;
+  // Fault injection for tests: the write fails with ENOSPC once this many bytes have been written.
+  std::uint64_t fail_after_bytes = UINT64_MAX;
+};
+
+namespace detail {
+
+[[nodiscard]] inline error io_failure(const char* step, int err) noexcept {
+  error e = make_error(errc::io_error);
+  e.message = step;
+  e.sys_errno = err;
+  return e;
+}
+
+// The process umask without changing it (Linux >= 4.7 reports it in /proc/self/status), else the usual 022.
+[[nodiscard]] inline mode_t current_umask() noexcept {
+  mode_t mask = 022;
+  if (std::FILE* f = std::fopen("/proc/self/status", "re")) {
+    char line[256];
+    while (std::fgets(line, sizeof line, f) != nullptr) {
+      unsigned value = 0;
+      if (std::sscanf(line, "Umask: %o", &value) == 1) {
+        mask = static_cast<mode_t>(value & 0777);
+        break;
+      }
+    }
+    std::fclose(f);
+  }
+  return mask;
+}
+
+}  // namespace detail
+
+// Writes `bytes` to `path` through a temporary file in the same directory and a rename. If `path` is a symbolic
+// link, the file it points to is replaced and the link stays. An existing target's mode (and, where permitted, its
+// owner and group) carry over. On any failure the target is untouched and no temporary is left behind; the error
+// is errc::io_error with sys_errno and a message naming the step that failed.
+[[nodiscard]] inline result<void> write_file_atomically(const char* path, std::span<const std::byte> bytes,
+                                                        const output_options& options = {}) noexcept {
+  using detail::io_failure;
+  char target[PATH_MAX];
+  const std::size_t length = std::strlen(path);
+  if (length == 0 || length >= sizeof target) return io_failure("invalid output path", ENAMETOOLONG);
+  std::memcpy(target, path, length + 1);
+  struct stat existing {};
+  bool exists = ::lstat(path, &existing) == 0;
+  if (exists && S_ISLNK(existing.st_mode)) {
+    if (::realpath(path, target) == nullptr) return io_failure("cannot resolve the symbolic link", errno);
+    exists = ::stat(target, &existing) == 0;
+  }
+  if (exists && !S_ISREG(existing.st_mode)) return io_failure("output is not a regular file", EINVAL);
+
+  // <dir>/.<name>.XXXXXX next to the target, so that rename() stays within one file system.
+  char temporary[PATH_MAX];
+  const char* slash = std::strrchr(target, '/');
+  const std::size_t dir_length = slash == nullptr ? 0 : static_cast<std::size_t>(slash - target) + 1;
+  const char* name = target + dir_length;
+  const int n = std::snprintf(temporary, sizeof temporary, "%.*s.%s.XXXXXX", static_cast<int>(dir_length), target,
+                              name);
+  if (n < 0 || static_cast<std::size_t>(n) >= sizeof temporary) return io_failure("invalid output path", ENAMETOOLONG);
+  const int fd = ::mkostemp(temporary, O_CLOEXEC);
+  if (fd < 0) return io_failure("cannot create a temporary file", errno);
+
+  auto fail = [&](const char* step, int err) {
+    ::close(fd);
+    ::unlink(temporary);
+    return io_failure(step, err);
+  };
+  std::uint64_t written = 0;
+  while (written < bytes.size()) {
+    std::size_t chunk = bytes.size() - written;
+    if (chunk > (std::size_t{1} << 30)) chunk = std::size_t{1} << 30;
+    if (options.fail_after_bytes != UINT64_MAX) {
+      if (written >= options.fail_after_bytes) return fail("write failed", ENOSPC);
+      if (options.fail_after_bytes - written < chunk) chunk = options.fail_after_bytes - written;
+    }
+    const ssize_t w = ::write(fd, bytes.data() + written, chunk);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return fail("write failed", errno);
+    }
+    written += static_cast<std::uint64_t>(w);
+  }
+  const mode_t mode = options.mode >= 0 ? static_cast<mode_t>(options.mode)
+                      : exists          ? (existing.st_mode & 07777)
+                                        : (0666 & ~detail::current_umask());
+  if (::fchmod(fd, mode) != 0) return fail("cannot set the file mode", errno);
+  if (exists && (existing.st_uid != ::geteuid() || existing.st_gid != ::getegid()))
+    (void)!::fchown(fd, existing.st_uid, existing.st_gid);  // keeping the owner is best effort (EPERM if not root)
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(temporary);
+    return io_failure("write failed", err);
+  }
+  if (::rename(temporary, target) != 0) {
+    const int err = errno;
+    ::unlink(temporary);
+    return io_failure("cannot rename the temporary file over the output", err);
+  }
+  return {};
+}
+
+}  // namespace elfsieve

@@ -1,0 +1,103 @@
+// Fill a reserved section after the link: space is reserved at link time (a section of the final size), and data
+// computed later (after modpost, say) is written into it without moving or relinking anything. Optionally the
+// data's length is stored at a symbol's location, as an unsigned word of the layout (4 bytes ELF32, 8 bytes
+// ELF64) in the file's byte order.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "elfsieve/core/elf.hpp"
+#include "elfsieve/core/endian.hpp"
+#include "elfsieve/core/error.hpp"
+#include "elfsieve/read/file.hpp"
+#include "elfsieve/read/open.hpp"
+#include "elfsieve/read/symbols.hpp"
+
+namespace elfsieve {
+
+struct fill_request {
+  std::string_view section;                // the section to fill, by name
+  std::span<const std::byte> data;         // written at its start; the rest of the section becomes zero
+  std::string_view length_symbol;          // empty: store no length
+};
+
+// Where a fill goes, without changing anything: the section's file range and, if asked, the length field's.
+struct fill_plan {
+  std::uint64_t section_offset = 0, section_size = 0;
+  std::uint64_t length_offset = 0;
+  unsigned length_width = 0;  // 0: no length field
+};
+
+template <elf_layout L>
+[[nodiscard]] result<fill_plan> plan_fill(const file<L>& f, const fill_request& request) noexcept {
+  auto sections = f.sections();
+  if (!sections) return sections.error();
+  auto target = sections->find(request.section);
+  if (!target) {
+    error e = make_error(errc::not_found);
+    e.message = "no section of that name";
+    return e;
+  }
+  if (target->type() == elf::SHT_NOBITS) return make_error(errc::fill_bad_section, target->index().value, target->offset());
+  auto bytes = sections->data(*target);
+  if (!bytes) return bytes.error();
+  fill_plan plan{target->offset(), target->size(), 0, 0};
+  if (request.data.size() > plan.section_size)
+    return with_detail(make_error(errc::fill_too_large, target->index(), target->offset()), request.data.size() - plan.section_size);
+  if (request.length_symbol.empty()) return plan;
+
+  auto symbols = symbol_table<L>::find(*sections, elf::SHT_SYMTAB);
+  if (!symbols) return symbols.error();
+  for (auto s : *symbols) {
+    auto name = symbols->name(s);
+    if (!name) return name.error();
+    if (s.index().value == 0 || name.value() != request.length_symbol) continue;
+    auto where = symbols->section_of(s);
+    if (!where) return where.error();
+    const std::uint64_t width = L::word_bytes;
+    auto bad = make_error(errc::fill_bad_symbol, symbols->section().value, s.index().value);
+    if (!where->is_regular() || (s.size() != 0 && s.size() != width)) return bad;
+    const auto home = (*sections)[where->index];
+    if (home.type() == elf::SHT_NOBITS) return bad;
+    const std::uint64_t base = f.type() == elf::ET_REL ? 0 : home.addr();
+    if (s.value() < base) return bad;
+    const std::uint64_t at = s.value() - base;
+    if (at > home.size() || home.size() - at < width) return bad;
+    if (!sections->data(home)) return bad;
+    plan.length_offset = home.offset() + at;
+    plan.length_width = static_cast<unsigned>(width);
+    // The length must not land inside the data it describes.
+    if (plan.length_offset + width > plan.section_offset && plan.length_offset < plan.section_offset + plan.section_size)
+      return bad;
+    return plan;
+  }
+  error e = make_error(errc::not_found);
+  e.message = "no symbol of that name";
+  return e;
+}
+
+// The whole file with the fill applied; the input is not changed.
+[[nodiscard]] inline result<std::vector<std::byte>> fill_section(std::span<const std::byte> file_bytes,
+                                                                 const fill_request& request) {
+  return visit(file_bytes, [&](const auto& f) -> result<std::vector<std::byte>> {
+    using L = typename std::remove_cvref_t<decltype(f)>::layout_type;
+    auto plan = plan_fill(f, request);
+    if (!plan) return plan.error();
+    std::vector<std::byte> out(file_bytes.begin(), file_bytes.end());
+    std::byte* section = out.data() + plan->section_offset;
+    std::memset(section, 0, static_cast<std::size_t>(plan->section_size));
+    if (!request.data.empty()) std::memcpy(section, request.data.data(), request.data.size());
+    if (plan->length_width == 4)
+      store<std::uint32_t, L::endianness>(out.data() + plan->length_offset, static_cast<std::uint32_t>(request.data.size()));
+    else if (plan->length_width == 8)
+      store<std::uint64_t, L::endianness>(out.data() + plan->length_offset, request.data.size());
+    return out;
+  });
+}
+
+}  // namespace elfsieve

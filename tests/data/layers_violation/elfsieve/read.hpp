@@ -1,0 +1,3 @@
+// Read-only umbrella of the violation tree.
+#pragma once
+#include "elfsieve/core/low.hpp"

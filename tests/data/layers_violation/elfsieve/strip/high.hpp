@@ -1,0 +1,2 @@
+// The higher layer the violation reaches.
+#pragma once
