@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build g++ make pkgconf python3 xz-utils file
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14
   libmsgsl-dev catch2 libbenchmark-dev libfmt-dev libcli11-dev
   binutils binutils-multiarch elfutils
   gcc-i686-linux-gnu gcc-powerpc-linux-gnu gcc-powerpc64-linux-gnu

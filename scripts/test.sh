@@ -7,6 +7,12 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 bash scripts/install-deps.sh
 jobs=$(nproc)
+
+echo "== layout and style: include graph, clang-format"
+python3 scripts/check-layers.py include
+mapfile -t sources < <(git ls-files 'include/*.hpp' 'examples/*.cpp' 'examples/*.hpp' 'tests/*.cpp' 'tests/*.hpp' \
+  'fuzz/*.cpp' 'bench/*.cpp' 'bench/*.hpp' | grep -v '^tests/data/')
+clang-format-14 --dry-run -Werror "${sources[@]}"
 fuzz_seconds=${ELFSIEVE_FUZZ_SECONDS:-60}
 
 configure_and_build() {
@@ -17,8 +23,13 @@ configure_and_build() {
 }
 
 echo "== g++: build and test"
-configure_and_build gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DELFSIEVE_BUILD_BENCHMARKS=ON
+configure_and_build gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DELFSIEVE_BUILD_BENCHMARKS=ON \
+  -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 ctest --test-dir build/gcc -j"$jobs" --output-on-failure
+
+echo "== clang-tidy (.clang-tidy) over the tools, the fuzz harnesses and the no-exceptions check"
+printf '%s\n' examples/*.cpp fuzz/fuzz_*.cpp tests/noexcept_check.cpp |
+  xargs -P "$jobs" -n 1 clang-tidy-14 -p build/gcc --quiet
 
 echo "== clang++ with ASan+UBSan: build and test, libFuzzer replay and a ${fuzz_seconds}s fuzzing run of each fuzzer"
 configure_and_build clang -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -1,5 +1,6 @@
-# Installs the built project into a scratch prefix, then configures, builds and runs two consumers: one with
-# find_package(elfsieve CONFIG REQUIRED), one with add_subdirectory of the source tree.
+# Installs the built project into a scratch prefix, then configures, builds and runs the consumers: one with
+# find_package(elfsieve CONFIG REQUIRED), one with add_subdirectory of the source tree, and one with
+# add_subdirectory and ELFSIEVE_BUILD_EXAMPLES=ON, which must build (and not install) elfsieve's tools.
 foreach(var SOURCE_DIR BUILD_DIR WORK_DIR CXX GENERATOR LIBDIR)  # TOOLS: bin/<tool> paths, may be empty
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "install_smoke.cmake needs -D${var}=...")
@@ -46,6 +47,24 @@ foreach(mode find_package add_subdirectory)
   run(${build}/consumer ${build}/consumer)
 endforeach()
 
+set(build ${WORK_DIR}/consumer-with-tools)
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${build} -G ${GENERATOR}
+    -DCMAKE_CXX_COMPILER=${CXX} -DCONSUMER_MODE=add_subdirectory -DELFSIEVE_SOURCE=${SOURCE_DIR}
+    -DELFSIEVE_BUILD_EXAMPLES=ON)
+run(${CMAKE_COMMAND} --build ${build})
+foreach(tool elfsieve-nm elfsieve-strip elfsieve-undefs elfsieve-fill)
+  file(GLOB_RECURSE built ${build}/*/${tool})
+  if(NOT built)
+    message(FATAL_ERROR "add_subdirectory consumer with ELFSIEVE_BUILD_EXAMPLES=ON did not build ${tool}")
+  endif()
+  list(GET built 0 built)
+  run(${built} --version)
+endforeach()
+run(${CMAKE_COMMAND} --install ${build} --prefix ${WORK_DIR}/consumer-with-tools-prefix)
+if(EXISTS ${WORK_DIR}/consumer-with-tools-prefix/bin/elfsieve-nm)
+  message(FATAL_ERROR "a consumer's install installed elfsieve's tools (ELFSIEVE_INSTALL is off there)")
+endif()
+
 # pkg-config consumer: compile and run the same program with only the flags the .pc file gives.
 find_program(PKG_CONFIG NAMES pkg-config pkgconf REQUIRED)
 execute_process(
@@ -57,6 +76,9 @@ if(NOT rc EQUAL 0 OR NOT cflags MATCHES "^-I${prefix}/[^ ]*include")
 endif()
 separate_arguments(cflags UNIX_COMMAND "${cflags}")
 set(pc_consumer ${WORK_DIR}/consumer-pkg-config)
-run(${CXX} ${cflags} ${SOURCE_DIR}/tests/consumer/main.cpp -o ${pc_consumer})
+if(cflags MATCHES "-std=")
+  message(FATAL_ERROR "pkg-config --cflags elfsieve imposes a language standard: ${cflags}")
+endif()
+run(${CXX} -std=c++20 ${cflags} ${SOURCE_DIR}/tests/consumer/main.cpp -o ${pc_consumer})
 run(${pc_consumer} ${pc_consumer})
 message(STATUS "install smoke test passed")

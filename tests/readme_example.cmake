@@ -7,7 +7,11 @@ if(NOT found)
 endif()
 file(MAKE_DIRECTORY ${WORK_DIR})
 file(WRITE ${WORK_DIR}/readme_example.cpp "${CMAKE_MATCH_1}\n")
-execute_process(COMMAND ${CXX} -std=c++20 -Wall -Wextra -Werror -I${SOURCE_DIR}/include
+set(gsl_flags)
+foreach(dir IN LISTS GSL_INCLUDE_DIRS)
+  list(APPEND gsl_flags -I${dir})
+endforeach()
+execute_process(COMMAND ${CXX} -std=c++20 -Wall -Wextra -Werror -I${SOURCE_DIR}/include ${gsl_flags}
                   ${WORK_DIR}/readme_example.cpp -o ${WORK_DIR}/readme_example
   RESULT_VARIABLE rc ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
