@@ -2,18 +2,15 @@
 #include <getopt.h>
 #include <sys/stat.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <string>
 
-#include "elfsieve/elfsieve.hpp"
-#include "elfsieve/rewrite/fill.hpp"
 #include "elfsieve/io/atomic_output.hpp"
+#include "elfsieve/io/mapped_file.hpp"
+#include "elfsieve/rewrite/fill.hpp"
+#include "tool.hpp"
 
 namespace {
-
-const char* program_name = "elfsieve-fill";
 
 constexpr const char* usage_text =
     "Usage: %s --section NAME --data FILE [--length-symbol SYM] [-o OUT] OBJECT\n"
@@ -32,27 +29,20 @@ constexpr const char* usage_text =
     "If the data does not fit, nothing is written and the message says by how many bytes.\n"
     "Exit status: 0 on success, 1 if OBJECT cannot be filled, 2 on a usage error.\n";
 
-[[noreturn]] void usage_error(const char* message) {
-  std::fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", program_name, message, program_name);
-  std::exit(2);
-}
-
 int fail(const char* file, const elfsieve::error& e) {
-  std::fprintf(stderr, "%s: %s: %s\n", program_name, file, elfsieve::to_string(e).c_str());
+  tool::print_file_error(file, e);
   return 1;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 0 && argv[0] != nullptr && argv[0][0] != '\0') program_name = argv[0];
-  static const option long_options[] = {{"section", required_argument, nullptr, 's'},
-                                        {"data", required_argument, nullptr, 'd'},
-                                        {"length-symbol", required_argument, nullptr, 'l'},
-                                        {"output", required_argument, nullptr, 'o'},
-                                        {"help", no_argument, nullptr, 'h'},
-                                        {"version", no_argument, nullptr, 'V'},
-                                        {nullptr, 0, nullptr, 0}};
+  tool::set_program_name(argc, argv);
+  const char* program_name = tool::program_name;
+  static const option long_options[] = {
+      {"section", required_argument, nullptr, 's'}, {"data", required_argument, nullptr, 'd'},
+      {"length-symbol", required_argument, nullptr, 'l'}, {"output", required_argument, nullptr, 'o'},
+      {"help", no_argument, nullptr, 'h'}, {"version", no_argument, nullptr, 'V'}, {nullptr, 0, nullptr, 0}};
   const char *section = nullptr, *data_file = nullptr, *length_symbol = nullptr, *output = nullptr;
   for (int c; (c = getopt_long(argc, argv, "s:d:l:o:hV", long_options, nullptr)) != -1;) {
     switch (c) {
@@ -61,13 +51,13 @@ int main(int argc, char** argv) {
       case 'l': length_symbol = optarg; break;
       case 'o': output = optarg; break;
       case 'h': std::printf(usage_text, program_name); return 0;
-      case 'V': std::puts("elfsieve-fill (elfsieve) 0.1.0"); return 0;
-      default: std::fprintf(stderr, "Try '%s --help' for more information.\n", program_name); return 2;
+      case 'V': std::printf("elfsieve-fill (elfsieve) %s\n", ELFSIEVE_VERSION); return 0;
+      default: return tool::try_help();
     }
   }
-  if (section == nullptr) usage_error("--section is required");
-  if (data_file == nullptr) usage_error("--data is required");
-  if (argc - optind != 1) usage_error("exactly one OBJECT is required");
+  if (section == nullptr) tool::usage_error("--section is required");
+  if (data_file == nullptr) tool::usage_error("--data is required");
+  if (argc - optind != 1) tool::usage_error("exactly one OBJECT is required");
   const char* object = argv[optind];
 
   auto data = elfsieve::mapped_file::open(data_file);
@@ -85,10 +75,9 @@ int main(int argc, char** argv) {
                    static_cast<unsigned long long>(e.detail.value_or(0)));
       return 1;
     }
-    if (e.code == elfsieve::errc::not_found) {
-      std::fprintf(stderr, "%s: %s: %s: %s\n", program_name, object, e.message,
-                   length_symbol != nullptr && std::strcmp(e.message, "no symbol of that name") == 0 ? length_symbol
-                                                                                                     : section);
+    if (e.code == elfsieve::errc::no_such_section || e.code == elfsieve::errc::no_such_symbol) {
+      std::fprintf(stderr, "%s: %s: %s: %s\n", program_name, object, elfsieve::to_string(e).c_str(),
+                   e.code == elfsieve::errc::no_such_symbol ? length_symbol : section);
       return 1;
     }
     return fail(object, e);

@@ -2,15 +2,21 @@
 // for hundreds of modules in one process.
 #include <getopt.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "elfsieve/elfsieve.hpp"
+#include "elfsieve/io/atomic_output.hpp"
+#include "elfsieve/io/mapped_file.hpp"
 #include "elfsieve/kernel/autoksyms.hpp"
+#include "elfsieve/read/open.hpp"
+#include "tool.hpp"
 
 namespace {
 
@@ -35,44 +41,12 @@ constexpr const char* usage_text =
     "Exit status: 0 on success, 1 when --check finds missing symbols, 2 on a usage error or an\n"
     "unreadable or malformed input file.\n";
 
-void report(const char* file, const elfsieve::error& e) {
-  std::fprintf(stderr, "elfsieve-undefs: %s: %s\n", file, elfsieve::to_string(e).c_str());
-}
-
-bool read_text(const char* path, std::string& out) {
-  auto mapped = elfsieve::mapped_file::open(path);
-  if (!mapped) {
-    report(path, mapped.error());
-    return false;
-  }
-  const auto bytes = mapped->bytes();
-  out.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  return true;
-}
-
-// Writes `text` to `path` through a temporary file in the same directory, renamed into place.
-bool write_atomically(const std::string& path, std::string_view text) {
-  const std::string tmp = path + ".elfsieve-tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) {
-    std::fprintf(stderr, "elfsieve-undefs: %s: %s\n", tmp.c_str(), std::strerror(errno));
-    return false;
-  }
-  const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  const bool closed = std::fclose(f) == 0;
-  if (!written || !closed || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::fprintf(stderr, "elfsieve-undefs: %s: %s\n", path.c_str(), std::strerror(errno));
-    std::remove(tmp.c_str());
-    return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  tool::program_name = "elfsieve-undefs";
   enum class format { list, autoksyms_h } fmt = format::list;
-  std::vector<const char*> whitelists;
+  std::vector<const char*> whitelists, lists;
   const char* check_file = nullptr;
   const char* output_file = nullptr;
   std::vector<std::string> files;
@@ -84,7 +58,6 @@ int main(int argc, char** argv) {
       {"files-from", required_argument, nullptr, 'T'},  {"output", required_argument, nullptr, 'o'},
       {"help", no_argument, nullptr, 'h'},              {"version", no_argument, nullptr, 'V'},
       {nullptr, 0, nullptr, 0}};
-  std::vector<const char*> lists;
   for (int c; (c = getopt_long(argc, argv, "f:w:mc:T:o:hV", long_options, nullptr)) != -1;) {
     switch (c) {
       case 'f':
@@ -101,75 +74,53 @@ int main(int argc, char** argv) {
       case 'T': lists.push_back(optarg); break;
       case 'o': output_file = optarg; break;
       case 'h': std::fputs(usage_text, stdout); return 0;
-      case 'V': std::puts("elfsieve-undefs (elfsieve) 0.1.0"); return 0;
-      default: std::fputs("Try 'elfsieve-undefs --help' for more information.\n", stderr); return 2;
+      case 'V': std::printf("elfsieve-undefs (elfsieve) %s\n", ELFSIEVE_VERSION); return 0;
+      default: return tool::try_help();
     }
   }
   for (int i = optind; i < argc; ++i) files.emplace_back(argv[i]);
   for (const char* list : lists) {
-    std::string text;
-    if (!read_text(std::strcmp(list, "-") == 0 ? "/dev/stdin" : list, text)) return 2;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-      auto eol = text.find('\n', pos);
-      if (eol == std::string::npos) eol = text.size();
+    const std::string text = tool::read_text_or_exit(std::strcmp(list, "-") == 0 ? "/dev/stdin" : list);
+    for (std::size_t pos = 0, eol = 0; pos < text.size(); pos = eol + 1) {
+      eol = std::min(text.find('\n', pos), text.size());
       if (eol > pos) files.push_back(text.substr(pos, eol - pos));
-      pos = eol + 1;
     }
   }
-  if (files.empty()) {
-    std::fputs("elfsieve-undefs: no input files\nTry 'elfsieve-undefs --help' for more information.\n", stderr);
-    return 2;
-  }
+  if (files.empty()) tool::usage_error("no input files");
 
   elfsieve::kernel::needed_symbols needed;
   bool trouble = false;
   for (const auto& path : files) {
     auto mapped = elfsieve::mapped_file::open(path.c_str());
-    if (!mapped) {
-      report(path.c_str(), mapped.error());
-      trouble = true;
-      continue;
-    }
-    auto done = elfsieve::visit(mapped->bytes(), [&](const auto& f) {
+    auto done = mapped ? elfsieve::visit(mapped->bytes(), [&](const auto& f) {
       return elfsieve::kernel::for_each_undefined(f, [&](std::string_view name) { needed.add(name); });
-    });
+    }) : elfsieve::result<void>(mapped.error());
     if (!done) {
-      report(path.c_str(), done.error());
+      tool::print_file_error(path.c_str(), done.error());
       trouble = true;
     }
   }
   if (module_layout) needed.add("module_layout");
-  for (const char* w : whitelists) {
-    std::string text;
-    if (!read_text(w, text)) return 2;
-    needed.add_words(text);
-  }
+  for (const char* w : whitelists) needed.add_words(tool::read_text_or_exit(w));
   if (trouble) return 2;
 
   std::string out;
   int status = 0;
-  if (check_file != nullptr) {
-    std::string text;
-    if (!read_text(check_file, text)) return 2;
-    elfsieve::kernel::needed_symbols known;
-    elfsieve::kernel::add_known_symbols(known, text);
+  elfsieve::kernel::needed_symbols known;
+  if (check_file != nullptr) elfsieve::kernel::add_known_symbols(known, tool::read_text_or_exit(check_file));
+  if (check_file == nullptr && fmt == format::autoksyms_h) out = needed.autoksyms_header();
+  else
     for (const auto& name : needed.sorted()) {
-      if (known.contains(name)) continue;
-      out += name;
-      out += '\n';
-      status = 1;
+      if (known.contains(name)) continue;  // --check: only the missing names, then exit status 1
+      out.append(name).push_back('\n');
+      status = check_file != nullptr ? 1 : 0;
     }
-  } else if (fmt == format::autoksyms_h) {
-    out = needed.autoksyms_header();
-  } else {
-    for (const auto& name : needed.sorted()) {
-      out += name;
-      out += '\n';
-    }
-  }
   if (output_file != nullptr) {
-    if (!write_atomically(output_file, out)) return 2;
+    const auto bytes = std::as_bytes(std::span(out.data(), out.size()));
+    if (auto w = elfsieve::write_file_atomically(output_file, bytes); !w) {
+      tool::print_file_error(output_file, w.error());
+      return 2;
+    }
   } else if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
     std::fprintf(stderr, "elfsieve-undefs: write error: %s\n", std::strerror(errno));
     return 2;

@@ -387,4 +387,45 @@ TEST_CASE("strip_tool.in_place_with_a_broken_file_among_good_ones", "[strip][str
     CHECK(help.out.find(option) != std::string::npos);
 }
 
+// Report lines are never cut: a symbol name of 1,100 characters (longer than any fixed line buffer) is printed
+// whole, followed by its newline and the summary line.
+TEST_CASE("strip_tool.report_prints_long_names_whole", "[strip][strip_tool]") {
+  const auto dir = tool_dir("long_name");
+  const std::string name(1100, 'L');
+  const auto input = dir / "long.ko", output = dir / "out.ko";
+  auto added = run_process({"objcopy", "--add-symbol", name + "=.text:0,global,function",
+                            (corpus_dir() / "x86_64/crc8.ko").string(), input.string()});
+  INFO(added.err);
+  REQUIRE(added.ok());
+  REQUIRE(run_process({"nm", input.string()}).out.find(" T " + name + "\n") != std::string::npos);
+  auto r = run_process({ELFSIEVE_STRIP_PATH, "--report", "-N", name, "-o", output.string(), input.string()});
+  INFO(r.err);
+  REQUIRE(r.ok());
+  const auto report = lines_of(r.out);
+  REQUIRE(report.size() == 2);
+  CHECK(report[0] == input.string() + ": removed " + name);
+  CHECK(report[1].rfind(input.string() + ": summary: consumer module, removed 1,", 0) == 0);
+  CHECK(run_process({"nm", output.string()}).out.find(name) == std::string::npos);
+}
+
+TEST_CASE("strip_tool.version_comes_from_the_project", "[strip][strip_tool]") {
+  std::ifstream cmake(std::filesystem::path(ELFSIEVE_SOURCE_DIR) / "CMakeLists.txt");
+  std::stringstream text;
+  text << cmake.rdbuf();
+  std::smatch m;
+  const std::string contents = text.str();
+  REQUIRE(std::regex_search(contents, m, std::regex(R"(project\(elfsieve VERSION ([0-9.]+))")));
+  CHECK(run_process({ELFSIEVE_STRIP_PATH, "--version"}).out == "elfsieve-strip (elfsieve) " + m[1].str() + "\n");
+#ifdef ELFSIEVE_NM_PATH
+  CHECK(run_process({ELFSIEVE_NM_PATH, "--version"}).out ==
+        "elfsieve-nm (elfsieve) " + m[1].str() + ", output compatible with GNU nm 2.40\n");
+#endif
+#ifdef ELFSIEVE_UNDEFS_PATH
+  CHECK(run_process({ELFSIEVE_UNDEFS_PATH, "--version"}).out == "elfsieve-undefs (elfsieve) " + m[1].str() + "\n");
+#endif
+#ifdef ELFSIEVE_FILL_PATH
+  CHECK(run_process({ELFSIEVE_FILL_PATH, "--version"}).out == "elfsieve-fill (elfsieve) " + m[1].str() + "\n");
+#endif
+}
+
 #endif

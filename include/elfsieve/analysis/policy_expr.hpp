@@ -66,6 +66,8 @@ class policy_expr : public policy_tag {
   }
 
   [[nodiscard]] std::string_view text() const noexcept { return text_; }
+  // Whether an atom asks which relocations name a symbol (debug does): callers build a reloc_index only then.
+  [[nodiscard]] bool needs_relocations() const noexcept;
 
   template <elf_layout L>
   bool operator()(const symbol_context<L>& c) const {
@@ -263,5 +265,56 @@ class policy_expr : public policy_tag {
   undefs_policy undefs_;
   std::uint32_t root_ = 0;
 };
+
+inline bool policy_expr::needs_relocations() const noexcept {
+  for (const node& n : nodes_)
+    if (n.k == kind::debug) return true;
+  return false;
+}
+
+// A policy expression that did not parse, for a tool's message: the reason and the position, then the expression
+// and a caret under the position (tabs kept, so the caret lines up):
+//   unknown policy name ... at position 4:
+//     crc,foo
+//         ^
+// `names_file` is the names: file that could not be read (names_file_loader::failed_path), for I/O errors.
+[[nodiscard]] inline std::string format_policy_error(const error& e, std::string_view expression,
+                                                     std::string_view names_file = {}) {
+  const std::uint64_t position = e.detail.value_or(0);
+  std::string s;
+  if (e.code == errc::io_error) {
+    s += "cannot read names file '";
+    s += names_file;
+    s += "': ";
+    s += std::strerror(e.sys_errno);
+  } else {
+    s += e.message;
+  }
+  s += " at position " + std::to_string(position) + ":\n  ";
+  s += expression;
+  s += "\n  ";
+  for (std::size_t i = 0; i < position && i < expression.size(); ++i) s += expression[i] == '\t' ? '\t' : ' ';
+  s += "^\n";
+  return s;
+}
+
+// The grammar and the atoms, for a tool's --help: indented lines, each ending in a newline.
+[[nodiscard]] inline std::string policy_grammar_help() {
+  std::string s =
+      "  expr   := term { (',' | '|') term }     either matches\n"
+      "  term   := factor { '&' factor }         both match\n"
+      "  factor := '!' factor | '(' expr ')' | atom\n"
+      "  A GLOB or FILE runs to the next unescaped ',', '|', '&' or ')'; '\\' escapes the\n"
+      "  next character; blanks around operators are ignored.  Atoms:\n";
+  for (const auto& atom : policy_atoms) {
+    s += "  ";
+    s += atom.syntax;
+    if (atom.syntax.size() < 12) s.append(12 - atom.syntax.size(), ' ');
+    s += ' ';
+    s += atom.description;
+    s += '\n';
+  }
+  return s;
+}
 
 }  // namespace elfsieve

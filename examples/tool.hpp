@@ -1,0 +1,98 @@
+// Plumbing shared by the command-line tools, not part of the library: the program's name in messages, usage
+// errors, printf into a string of any length, "prog: file: message" for an elfsieve::error, and exit status 2
+// for an unreadable text input or a malformed --policy.
+#pragma once
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <utility>
+
+#include "elfsieve/analysis/policy_expr.hpp"
+#include "elfsieve/core/error.hpp"
+#include "elfsieve/io/text_file.hpp"
+
+#ifndef ELFSIEVE_VERSION
+#error "ELFSIEVE_VERSION is defined by examples/CMakeLists.txt from project(VERSION)"
+#endif
+
+namespace tool {
+
+// Like GNU tools, a tool names itself in messages by argv[0].
+inline const char* program_name = "elfsieve";
+
+inline void set_program_name(int argc, char** argv) {
+  if (argc > 0 && argv[0] != nullptr && argv[0][0] != '\0') program_name = argv[0];
+}
+
+// Appends printf-formatted text to `s`, however long.
+inline void appendf(std::string& s, const char* format, ...) __attribute__((format(printf, 2, 3)));
+inline void appendf(std::string& s, const char* format, ...) {
+  va_list args, again;
+  va_start(args, format);
+  va_copy(again, args);
+  const int n = std::vsnprintf(nullptr, 0, format, args);
+  va_end(args);
+  if (n > 0) {
+    const std::size_t old = s.size();
+    s.resize(old + static_cast<std::size_t>(n) + 1);
+    std::vsnprintf(s.data() + old, static_cast<std::size_t>(n) + 1, format, again);
+    s.resize(old + static_cast<std::size_t>(n));
+  }
+  va_end(again);
+}
+
+// "Try 'prog --help' for more information." on stderr; returns the exit status of a usage error, 2.
+inline int try_help() {
+  std::fprintf(stderr, "Try '%s --help' for more information.\n", program_name);
+  return 2;
+}
+
+// "prog: message\nTry 'prog --help' for more information.\n" on stderr, exit status 2.
+[[noreturn]] inline void usage_error(const char* format, ...) __attribute__((format(printf, 1, 2)));
+[[noreturn]] inline void usage_error(const char* format, ...) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "%s: ", program_name);
+  va_list args;
+  va_start(args, format);
+  std::vfprintf(stderr, format, args);
+  va_end(args);
+  std::fputc('\n', stderr);
+  std::exit(try_help());
+}
+
+// "prog: file: message" for errors of one input or output file.
+inline std::string file_error(const char* file, const elfsieve::error& e) {
+  std::string s;
+  appendf(s, "%s: %s: %s\n", program_name, file, elfsieve::to_string(e).c_str());
+  return s;
+}
+inline void print_file_error(const char* file, const elfsieve::error& e) {
+  std::fputs(file_error(file, e).c_str(), stderr);
+}
+
+// A text input (names file, whitelist, list of files), or "prog: file: reason" and exit status 2.
+inline std::string read_text_or_exit(const char* path) {
+  auto text = elfsieve::read_text_file(path);
+  if (!text) {
+    print_file_error(path, text.error());
+    std::exit(2);
+  }
+  return std::move(text.value());
+}
+
+// --policy=EXPR, names: files read from disk; a malformed expression is shown with a caret, exit status 2.
+inline elfsieve::policy_expr parse_policy_or_exit(const char* expression) {
+  elfsieve::names_file_loader loader;
+  auto parsed = elfsieve::policy_expr::parse(expression, loader);
+  if (!parsed) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "%s: --policy: %s", program_name,
+                 elfsieve::format_policy_error(parsed.error(), expression, loader.failed_path).c_str());
+    std::exit(2);
+  }
+  return std::move(parsed.value());
+}
+
+}  // namespace tool
