@@ -295,28 +295,28 @@ TEST_CASE("policy_expr: errors name their position and code", "[policy]") {
     std::uint64_t offset;
   };
   const bad cases[] = {
-      {"", errc::policy_syntax, 0},
-      {"   ", errc::policy_syntax, 3},
-      {"crc,", errc::policy_syntax, 4},
-      {"crc,,ksymtab", errc::policy_syntax, 4},
-      {"crc&", errc::policy_syntax, 4},
-      {"!", errc::policy_syntax, 1},
-      {"crc,(ksymtab", errc::policy_syntax, 12},
-      {"(crc", errc::policy_syntax, 4},
-      {"()", errc::policy_syntax, 1},
-      {"crc)", errc::policy_syntax, 3},
-      {"crc ksymtab", errc::policy_syntax, 4},
+      {"", errc::policy_expected_name, 0},
+      {"   ", errc::policy_expected_name, 3},
+      {"crc,", errc::policy_expected_name, 4},
+      {"crc,,ksymtab", errc::policy_expected_name, 4},
+      {"crc&", errc::policy_expected_name, 4},
+      {"!", errc::policy_expected_name, 1},
+      {"crc,(ksymtab", errc::policy_missing_paren, 12},
+      {"(crc", errc::policy_missing_paren, 4},
+      {"()", errc::policy_expected_name, 1},
+      {"crc)", errc::policy_unexpected_character, 3},
+      {"crc ksymtab", errc::policy_unexpected_character, 4},
       {"crc,foo", errc::unknown_policy, 4},
       {"crcs", errc::unknown_policy, 0},
       {"name", errc::unknown_policy, 0},
-      {"name:", errc::policy_syntax, 5},
-      {"crc,name:&crc", errc::policy_syntax, 9},
-      {"name:   ", errc::policy_syntax, 5},
+      {"name:", errc::policy_empty_argument, 5},
+      {"crc,name:&crc", errc::policy_empty_argument, 9},
+      {"name:   ", errc::policy_empty_argument, 5},
       {"Crc", errc::unknown_policy, 0},
       {"debug&!(undefs,nam:x)", errc::unknown_policy, 15},
       {"names:missing", errc::io_error, 0},
       {"crc, names:missing", errc::io_error, 5},
-      {"crc,#", errc::policy_syntax, 4},
+      {"crc,#", errc::policy_expected_name, 4},
   };
   for (const bad& b : cases) {
     CAPTURE(b.text);
@@ -329,7 +329,7 @@ TEST_CASE("policy_expr: errors name their position and code", "[policy]") {
   // Without a loader, names: is refused where it stands.
   auto no_files = policy_expr::parse("crc,names:x");
   REQUIRE_FALSE(no_files);
-  CHECK(no_files.error().code == errc::policy_syntax);
+  CHECK(no_files.error().code == errc::policy_names_unavailable);
   CHECK(no_files.error().detail == 4u);
 }
 

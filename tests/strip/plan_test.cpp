@@ -391,7 +391,7 @@ main: call ext
     auto refused = strip_object(input, options, no_sections, keep_all, [](const symbol_report&) {}, output);
     REQUIRE_FALSE(refused.has_value());
     CHECK(refused.error().code == errc::allocated_table);
-    CHECK(refused.error().section == section_index(i));
+    CHECK(refused.error().section == section_index(static_cast<std::uint32_t>(i)));
     CHECK(output.empty());
   }
 }
