@@ -1,6 +1,7 @@
 // result<T> and error: values or errors, no exceptions; error codes have distinct fixed messages.
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -95,4 +96,31 @@ TEST_CASE("error.every_code_has_its_own_message", "[error]") {
   }
   CHECK(std::string_view(to_string(static_cast<errc>(0))) == "unknown error");
   CHECK(std::string_view(to_string(static_cast<errc>(last + 1))) == "unknown error");
+}
+
+TEST_CASE("error.detail_is_named_by_its_code_and_offsets_stay_file_offsets", "[error]") {
+  const error e = with_detail(make_error(errc::bad_link, section_index(3), 0x1c4), 77);
+  CHECK(to_string(e) == "sh_link out of range (section 3, offset 0x1c4, sh_link 77)");
+  CHECK(to_string(with_detail(make_error(errc::policy_missing_paren), 12)) ==
+        "expected ')' in policy expression (position 12)");
+  CHECK(to_string(make_error_at(errc::bad_magic, 0)) == "not an ELF file (bad magic) (offset 0x0)");
+  CHECK(error_in(errc::bad_note, std::nullopt, 8) == make_error_at(errc::bad_note, 8));
+  CHECK(error_in(errc::bad_note, section_index(2), 8) == make_error(errc::bad_note, section_index(2), 8));
+  // Equality sees the detail.
+  CHECK_FALSE(with_detail(make_error(errc::bad_symbol_index), 1) == with_detail(make_error(errc::bad_symbol_index), 2));
+}
+
+TEST_CASE("error.io_codes_carry_the_system_reason", "[error]") {
+  error write = make_error(errc::write_failed);
+  write.sys_errno = ENOSPC;
+  CHECK(to_string(write) == std::string("write failed: ") + std::strerror(ENOSPC));
+  error read = make_error(errc::io_error);
+  read.sys_errno = ENOENT;
+  CHECK(to_string(read) == std::strerror(ENOENT));  // a bare read failure is said by the system's reason alone
+  std::set<errc> io;
+  for (unsigned c = static_cast<unsigned>(errc::truncated_header); c <= static_cast<unsigned>(last_errc); ++c)
+    if (is_io_error(static_cast<errc>(c))) io.insert(static_cast<errc>(c));
+  CHECK(io == std::set<errc>{errc::io_error, errc::invalid_output_path, errc::cannot_resolve_output_link,
+                             errc::output_not_regular_file, errc::cannot_create_temporary, errc::write_failed,
+                             errc::cannot_set_output_mode, errc::rename_failed});
 }

@@ -835,8 +835,9 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
             [](image& img, P& p) {
               put(img.program_header(0).p_filesz, 0x100000);
               p.offset = img.section_offsets[1];
+              p.no_section = true;  // a segment is no section
             }),
-        T::segment_data(0), errc::section_out_of_bounds);
+        T::segment_data(0), errc::segment_out_of_bounds);
 
   // 26. Note namesz/descsz overflow.
   const auto note_field = [](bool name_field, std::uint32_t v) {

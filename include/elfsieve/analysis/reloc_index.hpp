@@ -239,4 +239,10 @@ class reloc_index {
   std::vector<std::uint32_t> order_;
 };
 
+// reloc_index<L>::build with L deduced from `sections`.
+template <elf_layout L>
+[[nodiscard]] result<reloc_index<L>> build_reloc_index(const section_table<L>& sections) {
+  return reloc_index<L>::build(sections);
+}
+
 }  // namespace elfsieve

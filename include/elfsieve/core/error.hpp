@@ -104,9 +104,10 @@ enum class errc : std::uint16_t {
   write_failed,                      // writing or closing the temporary failed
   cannot_set_output_mode,            // fchmod on the temporary failed
   rename_failed,                     // the temporary cannot be renamed over the output
+  segment_out_of_bounds,             // p_offset + p_filesz past EOF or wrapping (offset: p_offset)
 };
 // The last code (keep it so when adding one): tests walk every code up to it.
-inline constexpr errc last_errc = errc::rename_failed;
+inline constexpr errc last_errc = errc::segment_out_of_bounds;
 
 // Codes whose error carries the system's reason in sys_errno.
 [[nodiscard]] constexpr bool is_io_error(errc code) noexcept {
@@ -206,6 +207,7 @@ inline constexpr errc last_errc = errc::rename_failed;
     case errc::write_failed: return "write failed";
     case errc::cannot_set_output_mode: return "cannot set the file mode";
     case errc::rename_failed: return "cannot rename the temporary file over the output";
+    case errc::segment_out_of_bounds: return "segment contents out of bounds";
   }
   return "unknown error";
 }

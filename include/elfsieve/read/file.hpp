@@ -146,7 +146,7 @@ class file {
 
   // The bytes a program header covers in the file.
   [[nodiscard]] result<std::span<const std::byte>> segment_data(const phdr& p) const noexcept {
-    return subspan_checked(bytes_, p.p_offset.value(), p.p_filesz.value(), errc::section_out_of_bounds);
+    return subspan_checked(bytes_, p.p_offset.value(), p.p_filesz.value(), errc::segment_out_of_bounds);
   }
 
  private:

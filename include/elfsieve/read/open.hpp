@@ -68,9 +68,8 @@ auto visit(std::span<const std::byte> bytes, V&& visitor) {
   if (!id) return out(id.error());
   auto run = [&](auto tag) -> out {
     using L = decltype(tag);
-    auto f = file<L>::create(bytes);
-    if (!f) return f.error();
-    return detail::call_visitor(visitor, f.value());
+    ELFSIEVE_TRY(const file<L> f, file<L>::create(bytes));
+    return detail::call_visitor(visitor, f);
   };
   switch (id.value()) {
     case layout_id::le32: return run(elf32le{});
