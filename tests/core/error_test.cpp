@@ -28,7 +28,7 @@ TEST_CASE("error.result_holds_a_value", "[error]") {
 }
 
 TEST_CASE("error.result_holds_an_error", "[error]") {
-  result<int> r = make_error(errc::bad_link, 5, 0x40);
+  result<int> r = make_error(errc::bad_link, section_index(5), 0x40);
   REQUIRE_FALSE(r.has_value());
   CHECK_FALSE(static_cast<bool>(r));
   CHECK(r.error().code == errc::bad_link);
@@ -45,7 +45,7 @@ TEST_CASE("error.result_holds_an_error", "[error]") {
 TEST_CASE("error.copy_move_and_assign_across_states", "[error]") {
   // std::string owns memory: ASan catches a missing or double destruction.
   result<std::string> value = std::string(100, 'v');
-  result<std::string> failure = make_error(errc::bad_note, 1, 2);
+  result<std::string> failure = make_error(errc::bad_note, section_index(1), 2);
   result<std::string> copy = value;
   CHECK(copy.value() == std::string(100, 'v'));
   copy = failure;
@@ -53,7 +53,7 @@ TEST_CASE("error.copy_move_and_assign_across_states", "[error]") {
   copy = value;
   CHECK(copy.value().size() == 100u);
   copy = std::move(failure);
-  CHECK(copy.error() == make_error(errc::bad_note, 1, 2));
+  CHECK(copy.error() == make_error(errc::bad_note, section_index(1), 2));
   result<std::string> moved = std::move(value);
   CHECK(moved.value().size() == 100u);
   result<std::string>& alias = moved;
@@ -74,10 +74,10 @@ TEST_CASE("error.result_void", "[error]") {
 }
 
 TEST_CASE("error.equality_compares_code_section_offset", "[error]") {
-  CHECK(make_error(errc::bad_group, 3, 9) == make_error(errc::bad_group, 3, 9));
-  CHECK_FALSE(make_error(errc::bad_group, 3, 9) == make_error(errc::bad_group, 4, 9));
-  CHECK_FALSE(make_error(errc::bad_group, 3, 9) == make_error(errc::bad_group, 3, 8));
-  CHECK_FALSE(make_error(errc::bad_group, 3, 9) == make_error(errc::bad_note, 3, 9));
+  CHECK(make_error(errc::bad_group, section_index(3), 9) == make_error(errc::bad_group, section_index(3), 9));
+  CHECK_FALSE(make_error(errc::bad_group, section_index(3), 9) == make_error(errc::bad_group, section_index(4), 9));
+  CHECK_FALSE(make_error(errc::bad_group, section_index(3), 9) == make_error(errc::bad_group, section_index(3), 8));
+  CHECK_FALSE(make_error(errc::bad_group, section_index(3), 9) == make_error(errc::bad_note, section_index(3), 9));
   error with_errno = make_error(errc::io_error);
   with_errno.sys_errno = 2;
   CHECK(with_errno == make_error(errc::io_error));

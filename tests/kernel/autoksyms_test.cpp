@@ -188,7 +188,8 @@ TEST_CASE("for_each_undefined: over the bytes of any layout, GNU nm -p's U lines
 TEST_CASE("for_each_undefined: bytes that are no ELF object are an error value", "[autoksyms]") {
   const std::vector<std::byte> text(64, std::byte{'x'});
   bool called = false;
-  auto r = elfsieve::kernel::for_each_undefined(std::span<const std::byte>(text), [&](std::string_view) { called = true; });
+  auto r = elfsieve::kernel::for_each_undefined(std::span<const std::byte>(text),
+                                                [&](std::string_view) { called = true; });
   REQUIRE_FALSE(r);
   CHECK(r.error().code == elfsieve::errc::bad_magic);
   CHECK_FALSE(called);

@@ -75,9 +75,10 @@ TEMPLATE_TEST_CASE("open.visit_dispatches_on_layout", "[open]", ELFSIEVE_ALL_LAY
   static_assert(std::is_same_v<decltype(count), result<std::size_t>>);
   REQUIRE(count);
   CHECK(count.value() == 9u);
-  auto failing = visit(img.span(), [](const auto&) -> result<int> { return make_error(errc::bad_group, 4, 8); });
+  auto failing = visit(img.span(),
+                       [](const auto&) -> result<int> { return make_error(errc::bad_group, section_index(4), 8); });
   REQUIRE_FALSE(failing);
-  CHECK(failing.error() == make_error(errc::bad_group, 4, 8));
+  CHECK(failing.error() == make_error(errc::bad_group, section_index(4), 8));
 
   // A void visitor gives result<void>.
   int calls = 0;

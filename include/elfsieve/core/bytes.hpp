@@ -29,10 +29,9 @@ concept pod_record = std::is_trivially_copyable_v<T> && std::is_standard_layout_
 }
 
 // Bytes [offset, offset + size) of `bytes`, or `code` for `section` at `offset`.
-[[nodiscard]] inline result<std::span<const std::byte>> subspan_checked(std::span<const std::byte> bytes,
-                                                                       std::uint64_t offset, std::uint64_t size,
-                                                                       errc code,
-                                                                       std::optional<section_index> section = {}) noexcept {
+[[nodiscard]] inline result<std::span<const std::byte>> subspan_checked(
+    std::span<const std::byte> bytes, std::uint64_t offset, std::uint64_t size, errc code,
+    std::optional<section_index> section = {}) noexcept {
   if (!range_fits(offset, size, bytes.size())) return error_in(code, section, offset);
   return bytes.subspan(static_cast<std::size_t>(offset), static_cast<std::size_t>(size));
 }

@@ -71,7 +71,8 @@ class file {
     if (std::to_integer<std::uint8_t>(bytes[elf::EI_VERSION]) != elf::EV_CURRENT)
       return make_error_at(errc::bad_version, elf::EI_VERSION);
     ELFSIEVE_TRY(const ehdr* header, record_at<ehdr>(bytes, 0, errc::truncated_header));
-    if (header->e_version.value() != elf::EV_CURRENT) return make_error_at(errc::bad_version, offsetof(ehdr, e_version));
+    if (header->e_version.value() != elf::EV_CURRENT)
+      return make_error_at(errc::bad_version, offsetof(ehdr, e_version));
     if (header->e_ehsize.value() < sizeof(ehdr)) return make_error_at(errc::bad_ehsize, offsetof(ehdr, e_ehsize));
     return file(bytes, header);
   }

@@ -109,7 +109,8 @@ class symbol_table {
   }
   // For an index read from a record of the file (a relocation's r_sym...): the error names the section and the
   // file offset of that record.
-  [[nodiscard]] result<ref> at(std::uint32_t i, section_index from_section, std::uint64_t record_offset) const noexcept {
+  [[nodiscard]] result<ref> at(std::uint32_t i, section_index from_section,
+                               std::uint64_t record_offset) const noexcept {
     if (i >= syms_.size()) return with_detail(make_error(errc::bad_symbol_index, from_section, record_offset), i);
     return ref(&syms_[i], symbol_index(i));
   }
