@@ -108,7 +108,7 @@ TEMPLATE_TEST_CASE("version.unknown_index_is_an_error", "[version]", ELFSIEVE_AL
   auto sections = checked_sections(img);
   auto symbols = symbol_table<L>::create(*sections, section_index(dyn::dynsym));
   REQUIRE(symbols);
-  auto versions = symbol_versions<L>::create(*sections, *symbols);
+  auto versions = versions_of(*sections, *symbols);
   REQUIRE(versions);
   auto v = versions->get(symbol_index(3));
   REQUIRE_FALSE(v);

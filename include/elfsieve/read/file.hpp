@@ -169,9 +169,9 @@ class section_table {
       names_error_ = shstrndx.error();
       return;
     }
-    names_index_ = shstrndx.value().value;
-    if (names_index_ == 0) return;  // no section names at all
-    auto names = string_table_at(section_index(names_index_));
+    names_index_ = shstrndx.value();
+    if (names_index_.value == 0) return;  // no section names at all
+    auto names = string_table_at(names_index_);
     if (names) names_ = names.value();
     else names_error_ = names.error();
   }
@@ -181,7 +181,7 @@ class section_table {
   [[nodiscard]] bool contains(section_index i) const noexcept { return i.value < headers_.size(); }
   [[nodiscard]] std::span<const shdr> headers() const noexcept { return headers_; }
   [[nodiscard]] std::span<const std::byte> file_bytes() const noexcept { return bytes_; }
-  [[nodiscard]] section_index shstrndx() const noexcept { return section_index(names_index_); }
+  [[nodiscard]] section_index shstrndx() const noexcept { return names_index_; }
 
   // Caller contract: i < size().
   [[nodiscard]] ref operator[](section_index i) const noexcept {
@@ -219,7 +219,7 @@ class section_table {
   // The section's name; empty when the file has no section-name table.
   [[nodiscard]] result<std::string_view> name(const ref& s) const noexcept {
     if (names_error_.code != errc{}) return names_error_;
-    if (names_index_ == 0) return std::string_view{};
+    if (names_index_.value == 0) return std::string_view{};
     auto n = names_.get(s.name_offset());
     if (!n) return make_error(errc::string_out_of_range, s.index(), offset_of_header(s));
     return n;
@@ -289,7 +289,7 @@ class section_table {
   std::span<const std::byte> bytes_;
   std::span<const shdr> headers_;
   string_table names_{};
-  std::uint32_t names_index_ = 0;
+  section_index names_index_{};  // 0: the file has no section names
   error names_error_{};
 };
 

@@ -40,18 +40,20 @@ class section_group {
     return section_index(members_[i].value());
   }
   [[nodiscard]] std::span<const word> members() const noexcept { return members_; }
-  // The signature is symbol signature_symbol() of symbol table signature_table() (checked on lookup).
+  // The signature is symbol signature() of symbol table signature_table() (sh_info as stated; checked on lookup).
   [[nodiscard]] section_index signature_table() const noexcept { return symtab_; }
-  [[nodiscard]] std::uint32_t signature_symbol() const noexcept { return signature_; }
+  [[nodiscard]] symbol_index signature() const noexcept { return signature_; }
+  // The same as a raw number (kept for callers that compare it with a table size).
+  [[nodiscard]] std::uint32_t signature_symbol() const noexcept { return signature_.value; }
 
  private:
   section_group(std::uint32_t flags, std::span<const word> members, section_index symtab,
                 std::uint32_t signature) noexcept
-      : flags_(flags), members_(members), symtab_(symtab), signature_(signature) {}
+      : flags_(flags), members_(members), symtab_(symtab), signature_(symbol_index(signature)) {}
   std::uint32_t flags_;
   std::span<const word> members_;
   section_index symtab_;
-  std::uint32_t signature_;
+  symbol_index signature_;
 };
 
 // The SHT_GROUP section `index`, its layout deduced from `sections`.

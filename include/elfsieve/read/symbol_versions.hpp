@@ -227,4 +227,10 @@ class symbol_versions {
   chain verneed_{};
 };
 
+// symbol_versions<L>::create with L deduced.
+template <elf_layout L>
+[[nodiscard]] result<symbol_versions<L>> versions_of(const section_table<L>& sections, const symbol_table<L>& symbols) {
+  return symbol_versions<L>::create(sections, symbols);
+}
+
 }  // namespace elfsieve

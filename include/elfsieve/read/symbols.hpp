@@ -107,6 +107,7 @@ class symbol_table {
     if (i >= syms_.size()) return with_detail(make_error(errc::bad_symbol_index), i);
     return ref(&syms_[i], symbol_index(i));
   }
+  [[nodiscard]] result<ref> at(symbol_index i) const noexcept { return at(i.value); }
   // For an index read from a record of the file (a relocation's r_sym...): the error names the section and the
   // file offset of that record.
   [[nodiscard]] result<ref> at(std::uint32_t i, section_index from_section,
