@@ -113,13 +113,10 @@ void bench_policy(benchmark::State& state, const std::string& path, which w) {
   }
   eval_counts last;
   auto outcome = visit(mapped->bytes(), [&](const auto& f) -> result<bool> {
-    using L = typename std::remove_cvref_t<decltype(f)>::layout_type;
-    auto sections = f.sections();
-    if (!sections) return sections.error();
-    auto ix = reloc_index<L>::build(*sections);  // built once; the policies are what is timed
-    if (!ix) return ix.error();
+    ELFSIEVE_TRY(const auto sections, f.sections());
+    ELFSIEVE_TRY(const auto ix, build_reloc_index(sections));  // built once; the policies are what is timed
     for (auto _ : state) {
-      auto counts = run_policy(*sections, ix.value(), w, expr.value());
+      auto counts = run_policy(sections, ix, w, expr.value());
       if (!counts) return counts.error();
       last = counts.value();
       benchmark::DoNotOptimize(last);

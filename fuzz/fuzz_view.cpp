@@ -24,13 +24,15 @@ struct sink {
   }
   template <class T>
   void add_error(const elfsieve::result<T>& r) noexcept {
-    if (!r) add(static_cast<std::uint64_t>(r.error().code) + r.error().offset.value_or(0) + (r.error().section ? r.error().section->value : 0));
+    if (!r)
+      add(static_cast<std::uint64_t>(r.error().code) + r.error().offset.value_or(0) + r.error().detail.value_or(0) +
+          (r.error().section ? r.error().section->value : 0));
   }
 };
 
 template <elfsieve::elf_layout L>
-void walk_notes(sink& out, std::span<const std::byte> data, std::uint64_t align, std::uint32_t section,
-                std::uint64_t offset) {
+void walk_notes(sink& out, std::span<const std::byte> data, std::uint64_t align,
+                std::optional<elfsieve::section_index> section, std::uint64_t offset) {
   for (const auto& n : elfsieve::note_range<L>(data, align, section, offset)) {
     if (!n) {
       out.add_error(n);
@@ -118,7 +120,7 @@ elfsieve::result<std::uint64_t> walk(const elfsieve::file<L>& f) {
         continue;
       }
       out.add(data.value());
-      if (p.p_type.value() == elf::PT_NOTE) walk_notes<L>(out, data.value(), p.p_align.value(), no_section,
+      if (p.p_type.value() == elf::PT_NOTE) walk_notes<L>(out, data.value(), p.p_align.value(), std::nullopt,
                                                           p.p_offset.value());
     }
   } else {
@@ -180,7 +182,7 @@ elfsieve::result<std::uint64_t> walk(const elfsieve::file<L>& f) {
         break;
       }
       case elf::SHT_NOTE:
-        if (data) walk_notes<L>(out, data.value(), s.addralign(), s.index().value, s.offset());
+        if (data) walk_notes<L>(out, data.value(), s.addralign(), s.index(), s.offset());
         break;
       default: break;
     }

@@ -64,18 +64,17 @@ classified classify_file(const fs::path& path) {
     return result;
   }
   auto visited = visit(mapped->bytes(), [&](const auto& f) {
-    using L = typename std::decay_t<decltype(f)>::layout_type;
     auto sections = f.sections();
     if (!sections) {
       result.error = sections.error().message;
       return;
     }
-    auto symtab = symbol_table<L>::find(sections.value(), elf::SHT_SYMTAB);
+    auto symtab = find_symbol_table(sections.value(), elf::SHT_SYMTAB);
     if (!symtab) {
       result.error = symtab.error().message;
       return;
     }
-    const auto classifier = nm_classifier<L>::create(f, sections.value());
+    const auto classifier = make_nm_classifier(f, sections.value());
     for (std::uint32_t i = 1; i < symtab->size(); ++i) {
       const auto s = (*symtab)[symbol_index(i)];
       const nm_symbol info = classifier.classify(symtab.value(), s);

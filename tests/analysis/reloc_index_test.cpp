@@ -117,7 +117,22 @@ TEMPLATE_TEST_CASE("reloc_index: malformed relocation data is an error value", "
       r.r_info.set(L::r_info(99, 1));
     });
     CHECK(e.code == errc::bad_symbol_index);
-    CHECK(e.offset != 0);
+    const auto layout = build_indexed<L>(true);  // deterministic: the layout of the corrupted copy
+    CHECK(e.section == section_index(layout.rel_data));
+    CHECK(e.offset == layout.image.section_offsets[layout.rel_data] + 2 * sizeof(typename L::rela));
+    CHECK(e.detail == 99u);  // the symbol index, not a file offset
+  }
+  SECTION("relocation tables over the same bytes add up to more than the file") {
+    const auto e = build_error([](indexed_image<L>& img) {
+      const std::uint64_t entries = img.image.bytes.size() / sizeof(typename L::rela);
+      for (std::uint32_t s : {img.rel_text, img.rel_data, img.dynamic}) {
+        put(img.image.section_header(s).sh_offset, 0);
+        put(img.image.section_header(s).sh_size, entries * sizeof(typename L::rela));
+      }
+    });
+    CHECK(e.code == errc::tables_larger_than_file);
+    CHECK(e.offset == 0u);
+    REQUIRE(e.section.has_value());
   }
   SECTION("sh_link names a section that is not a symbol table") {
     const auto e = build_error([](indexed_image<L>& img) {
@@ -152,16 +167,14 @@ const readelf_relocation_section* readelf_section_at(const readelf_dump& dump, s
 }
 
 template <elf_layout L>
-void check_index_against_readelf(const corpus_object& object, const readelf_dump& dump,
+void check_index_against_readelf(const file<L>& f, const corpus_object& object, const readelf_dump& dump,
                                  std::vector<std::string>& problems) {
-  auto mapped = mapped_file::open(object.path.c_str());
-  if (!mapped) {
-    problems.push_back(object.name + ": cannot open");
+  auto sections = f.sections();
+  if (!sections) {
+    problems.push_back(object.name + ": sections: " + to_string(sections.error()));
     return;
   }
-  auto f = file<L>::create(mapped->bytes());
-  auto sections = f->sections();
-  auto ix = reloc_index<L>::build(*sections);
+  auto ix = build_reloc_index(*sections);
   if (!ix) {
     problems.push_back(object.name + ": index: " + ix.error().message);
     return;
@@ -258,8 +271,7 @@ TEST_CASE("reloc_index: every corpus relocation is indexed once, under the symbo
                       detect_layout(mapped->bytes()).value() == layout_id::be64;
     const readelf_dump dump = parse_readelf(readelf.out, is64);
     auto visited = visit(mapped->bytes(), [&](const auto& f) {
-      using L = typename std::remove_cvref_t<decltype(f)>::layout_type;
-      check_index_against_readelf<L>(object, dump, problems);
+      check_index_against_readelf(f, object, dump, problems);
     });
     REQUIRE(visited);
     for (const auto& p : problems) UNSCOPED_INFO(p);

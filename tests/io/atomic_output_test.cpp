@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -85,8 +86,10 @@ TEST_CASE("output.failed_write_leaves_everything_as_it_was", "[output]") {
     options.fail_after_bytes = after;
     auto r = write_file_atomically(file.c_str(), bytes_of(payload), options);
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().code == errc::io_error);
+    CHECK(r.error().code == errc::write_failed);
+    CHECK(is_io_error(r.error().code));
     CHECK(r.error().sys_errno == ENOSPC);
+    CHECK(to_string(r.error()) == std::string("write failed: ") + std::strerror(ENOSPC));
     CHECK(read_text(file) == "previous output");
     CHECK(listing(dir) == std::set<std::string>{"target"});
   }
@@ -102,8 +105,12 @@ TEST_CASE("output.missing_directory_and_non_regular_target", "[output]") {
   auto r = write_file_atomically((dir / "no" / "such" / "dir").c_str(), bytes_of("x"));
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().sys_errno == ENOENT);
+  CHECK(r.error().code == errc::cannot_create_temporary);
   auto d = write_file_atomically(dir.c_str(), bytes_of("x"));
   REQUIRE_FALSE(d.has_value());
+  CHECK(d.error().code == errc::output_not_regular_file);
+  CHECK(d.error().sys_errno == EINVAL);
+  CHECK(write_file_atomically("", bytes_of("x")).error().code == errc::invalid_output_path);
   CHECK(listing(dir).empty());
 }
 

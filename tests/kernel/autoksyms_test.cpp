@@ -1,14 +1,18 @@
 // elfsieve-undefs against the shell pipeline scripts/gen_autoksyms.sh runs (nm | sed | sort -u | grep -v), over
-// the corpus modules of every architecture; and --check's exit codes.
+// the corpus modules of every architecture; and --check's exit codes. kernel::for_each_undefined against GNU nm.
 #include <catch2/catch.hpp>
 
+#include <cstddef>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <unistd.h>
 
+#include "elfsieve/io/mapped_file.hpp"
 #include "elfsieve/kernel/autoksyms.hpp"
 #include "support/corpus.hpp"
 #include "support/process.hpp"
@@ -152,4 +156,41 @@ TEST_CASE("needed_symbols: gen_autoksyms.sh's filters", "[autoksyms]") {
   elfsieve::kernel::needed_symbols known;
   elfsieve::kernel::add_known_symbols(known, "/*\n * x\n */\n\n#define __KSYM_a 1\n#define __KSYM_memcpy 1\n");
   CHECK(known.sorted() == std::vector<std::string>{"a", "memcpy"});
+}
+
+TEST_CASE("for_each_undefined: over the bytes of any layout, GNU nm -p's U lines in table order", "[autoksyms][corpus]") {
+  std::size_t modules = 0, names = 0;
+  for (const char* arch : {"x86_64", "i386", "ppc32", "ppc64"}) {
+    std::size_t taken = 0;
+    for (const auto& o : corpus_objects_of(arch)) {
+      if (!o.name.ends_with(".ko") || ++taken > 3) continue;
+      CAPTURE(o.name);
+      const auto nm = run_process({"sh", "-c", "nm -p \"$1\" | sed -n 's/^  *U //p'", "sh", o.path.string()});
+      REQUIRE(nm.ok());
+      std::vector<std::string> expected;
+      for (std::size_t pos = 0, eol; (eol = nm.out.find('\n', pos)) != std::string::npos; pos = eol + 1)
+        expected.push_back(nm.out.substr(pos, eol - pos));
+      auto mapped = elfsieve::mapped_file::open(o.path.c_str());
+      REQUIRE(mapped);
+      std::vector<std::string> ours;
+      auto listed = elfsieve::kernel::for_each_undefined(mapped->bytes(),
+                                                         [&](std::string_view name) { ours.emplace_back(name); });
+      REQUIRE(listed);
+      CHECK(ours == expected);
+      ++modules;
+      names += ours.size();
+    }
+  }
+  CHECK(modules >= 8u);  // the corpus has modules of every architecture: an empty walk is no pass
+  CHECK(names > 100u);
+}
+
+TEST_CASE("for_each_undefined: bytes that are no ELF object are an error value", "[autoksyms]") {
+  const std::vector<std::byte> text(64, std::byte{'x'});
+  bool called = false;
+  auto r = elfsieve::kernel::for_each_undefined(std::span<const std::byte>(text),
+                                                [&](std::string_view) { called = true; });
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == elfsieve::errc::bad_magic);
+  CHECK_FALSE(called);
 }

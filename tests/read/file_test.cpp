@@ -168,7 +168,14 @@ TEMPLATE_TEST_CASE("file.sections_names_and_data", "[file]", ELFSIEVE_ALL_LAYOUT
   REQUIRE_FALSE(past);
   CHECK(past.error().code == errc::bad_link);
   CHECK(past.error().section == section_index(5u));
-  CHECK(past.error().offset == 9u);
+  CHECK(past.error().detail == 9u);  // an index, not a file offset
+  CHECK_FALSE(past.error().offset.has_value());
+  auto beyond = sections->at(section_index(9));
+  REQUIRE_FALSE(beyond);
+  CHECK(beyond.error().code == errc::bad_section_index);
+  CHECK(beyond.error().detail == 9u);
+  CHECK_FALSE(beyond.error().offset.has_value());
+  CHECK(sections->at(section_index(8))->type() == elf::SHT_STRTAB);
   CHECK(sections->at(8)->type() == elf::SHT_STRTAB);
 }
 

@@ -39,6 +39,8 @@ void run_case(const malformed_case& c) {
   CHECK(std::string_view(to_string(e.code)) == to_string(*c.expected));
   if (p.section) CHECK(e.section == section_index(*p.section));
   if (p.offset) CHECK(e.offset == *p.offset);
+  if (p.detail) CHECK(e.detail == *p.detail);
+  if (p.no_section) CHECK_FALSE(e.section.has_value());
 }
 
 class case_invoker final : public Catch::ITestInvoker {

@@ -22,7 +22,7 @@ struct seen {
 template <elf_layout L>
 std::vector<seen> read_all(std::span<const std::byte> data, std::uint64_t align, std::vector<error>* errors = nullptr) {
   std::vector<seen> out;
-  for (const auto& n : note_range<L>(data, align, 3, 0x100)) {
+  for (const auto& n : note_range<L>(data, align, section_index(3), 0x100)) {
     if (!n) {
       if (errors) errors->push_back(n.error());
       continue;
@@ -127,7 +127,7 @@ TEMPLATE_TEST_CASE("note.in_sections_and_segments", "[note]", ELFSIEVE_ALL_LAYOU
     auto data = sections->data(s);
     REQUIRE(data);
     std::size_t count = 0;
-    for (const auto& n : note_range<L>(*data, s.addralign(), i, s.offset())) {
+    for (const auto& n : note_range<L>(*data, s.addralign(), s.index(), s.offset())) {
       REQUIRE(n);
       CHECK(n->name == "GNU");
       CHECK(n->type == (i == four ? 3u : 5u));

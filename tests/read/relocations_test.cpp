@@ -230,11 +230,9 @@ TEMPLATE_TEST_CASE("reloc.relr_matches_readelf", "[reloc][oracle]", ELFSIEVE_ALL
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(img.bytes.data()), static_cast<std::streamsize>(img.bytes.size()));
   }
+  // The image has RELR words, so an empty answer means readelf failed or cannot decode RELR: not a pass.
   const auto expected = readelf_relr(path.string());
-  if (expected.empty()) {
-    WARN("readelf printed no RELR offsets; skipping the oracle");
-    return;
-  }
+  REQUIRE_FALSE(expected.empty());
   CHECK(our_relr<L>(img.span()) == expected);
 }
 
@@ -242,10 +240,8 @@ TEST_CASE("reloc.relr_of_a_real_pie_matches_readelf", "[reloc][oracle]") {
   const auto path = std::filesystem::path(ELFSIEVE_SOURCE_DIR) / "fuzz" / "regressions" / "seed-x86_64-pie";
   auto m = mapped_file::open(path.c_str());
   REQUIRE(m);
+  // The committed PIE has a .relr.dyn section: readelf must show its offsets (binutils >= 2.38 decodes RELR).
   const auto expected = readelf_relr(path.string());
-  if (expected.empty()) {
-    WARN("readelf printed no RELR offsets; skipping the oracle");
-    return;
-  }
+  REQUIRE_FALSE(expected.empty());
   CHECK(our_relr<elf64le>(m->bytes()) == expected);
 }

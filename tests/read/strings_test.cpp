@@ -11,9 +11,9 @@ using namespace elfsieve::testing;
 
 TEST_CASE("strings.lookup", "[strings]") {
   const byte_vector bytes = bytes_of(std::string_view("\0.text\0.rela.text\0", 18));
-  auto table = string_table::create(bytes, 7, 0x100);
+  auto table = string_table::create(bytes, section_index(7), 0x100);
   REQUIRE(table);
-  CHECK(table->section() == 7u);
+  CHECK(table->section() == section_index(7));
   CHECK(table->bytes().size() == 18u);
   CHECK_FALSE(table->empty());
   CHECK(table->get(0).value() == "");
@@ -31,20 +31,20 @@ TEST_CASE("strings.lookup", "[strings]") {
 
 TEST_CASE("strings.table_must_be_terminated_and_non_empty", "[strings]") {
   const byte_vector unterminated = bytes_of(std::string_view("\0abc", 4));
-  auto bad = string_table::create(unterminated, 3, 0x40);
+  auto bad = string_table::create(unterminated, section_index(3), 0x40);
   REQUIRE_FALSE(bad);
   CHECK(bad.error().code == errc::string_table_not_terminated);
   CHECK(bad.error().section == section_index(3u));
   CHECK(bad.error().offset == 0x43u);
 
-  auto empty = string_table::create({}, 4, 0x80);
+  auto empty = string_table::create({}, section_index(4), 0x80);
   REQUIRE_FALSE(empty);
   CHECK(empty.error().code == errc::empty_string_table);
   CHECK(empty.error().section == section_index(4u));
   CHECK(empty.error().offset == 0x80u);
 
   const byte_vector only_nul(1, std::byte{0});
-  auto minimal = string_table::create(only_nul, 1, 0);
+  auto minimal = string_table::create(only_nul, section_index(1), 0);
   REQUIRE(minimal);
   CHECK(minimal->get(0).value() == "");
   CHECK_FALSE(minimal->get(1));
@@ -61,7 +61,7 @@ TEST_CASE("strings.builder_round_trip", "[strings]") {
   const auto foo = b.add("foo");
   const auto empty = b.add("");
   const auto bar = b.add("bar");
-  auto table = string_table::create(b.bytes(), 1, 0);
+  auto table = string_table::create(b.bytes(), section_index(1), 0);
   REQUIRE(table);
   CHECK(empty == 0u);
   CHECK(table->get(foo).value() == "foo");

@@ -108,11 +108,14 @@ TEMPLATE_TEST_CASE("version.unknown_index_is_an_error", "[version]", ELFSIEVE_AL
   auto sections = checked_sections(img);
   auto symbols = symbol_table<L>::create(*sections, section_index(dyn::dynsym));
   REQUIRE(symbols);
-  auto versions = symbol_versions<L>::create(*sections, *symbols);
+  auto versions = versions_of(*sections, *symbols);
   REQUIRE(versions);
   auto v = versions->get(symbol_index(3));
   REQUIRE_FALSE(v);
-  CHECK(v.error().code == errc::bad_version_data);
+  CHECK(v.error().code == errc::unknown_version_index);
+  CHECK(v.error().section == section_index(dyn::versym));
+  CHECK(v.error().offset == img.section_offsets[dyn::versym] + 3 * sizeof(typename L::half));
+  CHECK(v.error().detail == 9u);
   CHECK(versions->get(symbol_index(2)));
 }
 

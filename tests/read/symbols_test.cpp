@@ -23,7 +23,7 @@ TEMPLATE_TEST_CASE("symbol.fields_and_names", "[symbol]", ELFSIEVE_ALL_LAYOUTS) 
   CHECK_FALSE(symbols->empty());
   CHECK(symbols->first_nonlocal() == 2u);
   CHECK(symbols->records().size() == 6u);
-  CHECK(symbols->strings().section() == 4u);
+  CHECK(symbols->strings().section() == section_index(4));
   CHECK(symbol_table<L>::find(*sections, elf::SHT_DYNSYM).error().code == errc::not_found);
 
   std::vector<std::string> names;
@@ -53,11 +53,19 @@ TEMPLATE_TEST_CASE("symbol.fields_and_names", "[symbol]", ELFSIEVE_ALL_LAYOUTS) 
   auto at = symbols->at(5);
   REQUIRE(at);
   CHECK(at->index() == symbol_index(5));
-  auto past = symbols->at(6, 9, 0x1234);
+  auto past = symbols->at(6, section_index(9), 0x1234);
   REQUIRE_FALSE(past);
   CHECK(past.error().code == errc::bad_symbol_index);
   CHECK(past.error().section == section_index(9u));
   CHECK(past.error().offset == 0x1234u);
+  CHECK(past.error().detail == 6u);
+  // Without a referring record: the index alone, no offset that would mean nothing.
+  auto bare = symbols->at(7);
+  REQUIRE_FALSE(bare);
+  CHECK(bare.error().code == errc::bad_symbol_index);
+  CHECK_FALSE(bare.error().section.has_value());
+  CHECK_FALSE(bare.error().offset.has_value());
+  CHECK(bare.error().detail == 7u);
 }
 
 TEMPLATE_TEST_CASE("symbol.section_of_every_kind", "[symbol]", ELFSIEVE_ALL_LAYOUTS) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "elfsieve/elfsieve.hpp"
+#include "support/files.hpp"
 #include "support/process.hpp"
 
 using namespace elfsieve;
@@ -21,13 +22,6 @@ std::filesystem::path fill_dir(const std::string& name) {
   std::filesystem::remove_all(d);
   std::filesystem::create_directories(d);
   return d;
-}
-
-std::vector<std::byte> read_bytes(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::vector<std::byte> out(std::filesystem::file_size(p));
-  in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
-  return out;
 }
 
 void write_text(const std::filesystem::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "support/files.hpp"
 #include "support/process.hpp"
 #include "support/strip_oracle.hpp"
 
@@ -17,13 +18,6 @@
 using namespace elfsieve::test;
 
 namespace {
-
-std::vector<std::byte> read_bytes(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::vector<std::byte> out(std::filesystem::file_size(p));
-  in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
-  return out;
-}
 
 const char* main_c = R"(#include <stdio.h>
 extern const char *greeting_ptr;

@@ -13,6 +13,7 @@
 
 #include "elfsieve/elfsieve.hpp"
 #include "support/corpus.hpp"
+#include "support/files.hpp"
 #include "support/process.hpp"
 #include "support/strip_oracle.hpp"
 
@@ -22,13 +23,6 @@ using elfsieve::testing::check_strip_semantics;
 namespace od = elfsieve::testing::oracle_detail;
 
 namespace {
-
-std::vector<std::byte> read_bytes(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::vector<std::byte> out(std::filesystem::file_size(p));
-  in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
-  return out;
-}
 
 std::filesystem::path work_dir() {
   auto d = std::filesystem::path(ELFSIEVE_TEST_WORK_DIR) / "strip_oracle";

@@ -19,6 +19,7 @@
 
 #include "elfsieve/elfsieve.hpp"
 #include "support/corpus.hpp"
+#include "support/files.hpp"
 #include "support/process.hpp"
 #include "support/strip_oracle.hpp"
 
@@ -26,13 +27,6 @@ using namespace elfsieve;
 using namespace elfsieve::test;
 
 namespace {
-
-std::vector<std::byte> read_bytes(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::vector<std::byte> out(std::filesystem::file_size(p));
-  in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
-  return out;
-}
 
 void write_bytes(const std::filesystem::path& p, std::span<const std::byte> bytes) {
   std::ofstream out(p, std::ios::binary);
@@ -391,7 +385,7 @@ main: call ext
     auto refused = strip_object(input, options, no_sections, keep_all, [](const symbol_report&) {}, output);
     REQUIRE_FALSE(refused.has_value());
     CHECK(refused.error().code == errc::allocated_table);
-    CHECK(refused.error().section == section_index(i));
+    CHECK(refused.error().section == section_index(static_cast<std::uint32_t>(i)));
     CHECK(output.empty());
   }
 }

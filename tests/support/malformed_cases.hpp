@@ -27,11 +27,13 @@ struct outcome {
   std::string mismatch;
 };
 
-// The built input plus, where meaningful, the section index and file offset the error must carry.
+// The built input plus, where meaningful, the section index, file offset and detail the error must carry.
 struct prepared {
   byte_vector bytes;
   std::optional<std::uint32_t> section;
   std::optional<std::uint64_t> offset;
+  std::optional<std::uint64_t> detail;
+  bool no_section = false;  // the error must name no section (it concerns the file header)
 };
 
 struct malformed_case {
@@ -108,7 +110,11 @@ class case_table {
     };
   }
   static std::function<prepared()> raw(byte_vector bytes) {
-    return [bytes] { return prepared{bytes, std::nullopt, std::nullopt}; };
+    return [bytes] {
+      prepared p;
+      p.bytes = bytes;
+      return p;
+    };
   }
 
   // Probes: open the file, then call one accessor.
@@ -390,7 +396,8 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
   t.add("shstrndx_out_of_range", 7,
         T::small([](image& img, P& p) {
           put(img.header().e_shstrndx, small::count);
-          p.section = small::count;
+          p.no_section = true;
+          p.detail = small::count;
           p.offset = offsetof(ehdr, e_shstrndx);
         }),
         T::section_name(small::text), errc::bad_shstrndx);
@@ -398,7 +405,9 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
         T::small([](image& img, P& p) {
           put(img.header().e_shstrndx, SHN_XINDEX);
           put(img.section_header(0).sh_link, 999);
-          p.section = 999;
+          p.no_section = true;
+          p.detail = 999;
+          p.offset = offsetof(ehdr, e_shstrndx);
         }),
         T::section_name(small::text), errc::bad_shstrndx);
   t.add("xindex_without_section_headers", 7,
@@ -591,7 +600,8 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
         T::small([](image& img, P& p) {
           put(img.section_header(small::symtab).sh_link, 0xfff0);
           p.section = small::symtab;
-          p.offset = 0xfff0;
+          p.offset = img.shoff + small::symtab * sizeof(shdr) + offsetof(shdr, sh_link);
+          p.detail = 0xfff0;
         }),
         T::symbols(small::symtab), errc::bad_link);
   t.add("rela_link_out_of_range", 16,
@@ -633,7 +643,8 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
         T::small([](image& img, P& p) {
           put(img.section_header(small::rela).sh_info, 0x12345);
           p.section = small::rela;
-          p.offset = 0x12345;
+          p.offset = img.shoff + small::rela * sizeof(shdr) + offsetof(shdr, sh_info);
+          p.detail = 0x12345;
         }),
         T::relocs(small::rela), errc::bad_info);
   t.add("rela_without_symtab", 18,
@@ -710,8 +721,8 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
         T::built(with_shndx,
                  [](image& img, P& p) {
                    put(img.template record<typename L::word>(4, 1), 0x10000);
-                   p.section = 4;
-                   p.offset = img.section_offsets[3] + sizeof(sym);
+                   p.section = 4;  // the SHT_SYMTAB_SHNDX entry holds the bad index
+                   p.offset = img.section_offsets[4] + sizeof(typename L::word);
                  }),
         T::symbol(3, 1), errc::bad_symbol_section);
 
@@ -769,9 +780,11 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
                    put(img.section_header(dyn::verdef).sh_info, 0xffffffffu);
                    put(img.template record<typename L::verdef>(dyn::verdef, 0).vd_next, 4);
                    put(img.template record<typename L::half>(dyn::versym, 4), 0x7ff0);
-                   (void)p;
+                   p.section = dyn::versym;
+                   p.offset = img.section_offsets[dyn::versym] + 4 * sizeof(typename L::half);
+                   p.detail = 0x7ff0;
                  }),
-        T::version(dyn::dynsym, 4), errc::bad_version_data);
+        T::version(dyn::dynsym, 4), errc::unknown_version_index);
 
   // 24. Misaligned tables: accepted, and read correctly.
   t.add("misaligned_tables", 24,
@@ -822,8 +835,9 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
             [](image& img, P& p) {
               put(img.program_header(0).p_filesz, 0x100000);
               p.offset = img.section_offsets[1];
+              p.no_section = true;  // a segment is no section
             }),
-        T::segment_data(0), errc::section_out_of_bounds);
+        T::segment_data(0), errc::segment_out_of_bounds);
 
   // 26. Note namesz/descsz overflow.
   const auto note_field = [](bool name_field, std::uint32_t v) {

@@ -958,15 +958,14 @@ inline std::vector<mismatch> compare_readelf_output(const std::filesystem::path&
   for (const std::string& e : dump.parse_errors) sink.add("readelf output", "parse", "parsable", e);
 
   auto visited = visit(mapped->bytes(), [&](const auto& f) {
-    using L = typename std::remove_cvref_t<decltype(f)>::layout_type;
     auto table = f.sections();
     if (!table) {
       sink.add("file", "sections", "readable", detail::error_text(table.error()));
       return;
     }
-    detail::compare_sections<L>(f, table.value(), dump, sink);
-    detail::compare_symbols<L>(f, table.value(), dump, sink);
-    detail::compare_relocations<L>(table.value(), dump, sink);
+    detail::compare_sections(f, table.value(), dump, sink);
+    detail::compare_symbols(f, table.value(), dump, sink);
+    detail::compare_relocations(table.value(), dump, sink);
   });
   if (!visited) sink.add("file", "open", "an ELF file", detail::error_text(visited.error()));
   return out;

@@ -603,7 +603,9 @@ inline std::string describe(const target& t) {
     // Input symbols by (name, info, other, size, section name / special index, value).
     using key = std::tuple<std::string, std::uint8_t, std::uint8_t, std::uint64_t, std::string, std::uint64_t>;
     auto section_key = [](const elf& f, const sym& s) {
-      if (s.shndx == SHN_UNDEF || s.shndx >= SHN_LORESERVE) return "#" + std::to_string(s.shndx);
+      // Appended rather than "#" + to_string(...): g++ 12 -O3 warns -Wstringop-overflow on that.
+      std::string special = "#";
+      if (s.shndx == SHN_UNDEF || s.shndx >= SHN_LORESERVE) return special.append(std::to_string(s.shndx));
       return f.section_name(s.shndx);
     };
     std::vector<key> known;

@@ -19,6 +19,7 @@
 
 #include "elfsieve/elfsieve.hpp"
 #include "support/corpus.hpp"
+#include "support/files.hpp"
 #include "support/process.hpp"
 #include "support/strip_oracle.hpp"
 
@@ -34,13 +35,6 @@ std::filesystem::path tool_dir(const std::string& name) {
   std::filesystem::remove_all(d);
   std::filesystem::create_directories(d);
   return d;
-}
-
-std::vector<std::byte> read_bytes(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::vector<std::byte> out(std::filesystem::file_size(p));
-  in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
-  return out;
 }
 
 std::vector<std::string> lines_of(const std::string& text) {

@@ -317,4 +317,12 @@ class nm_classifier {
   bool relocatable_ = true;
 };
 
+// nm_classifier<L>::create with L deduced. `sections` must outlive the classifier.
+template <elf_layout L>
+[[nodiscard]] nm_classifier<L> make_nm_classifier(const file<L>& f, const section_table<L>& sections) {
+  return nm_classifier<L>::create(f, sections);
+}
+template <elf_layout L>
+nm_classifier<L> make_nm_classifier(const file<L>&, const section_table<L>&&) = delete;  // would dangle
+
 }  // namespace elfsieve

@@ -54,11 +54,9 @@ template <elf_layout L>
 [[nodiscard]] result<symbol_context<L>> make_symbol_context(const section_table<L>& sections,
                                                             const symbol_table<L>& symbols, symbol_ref<L> s,
                                                             const reloc_index<L>* relocations = nullptr) noexcept {
-  auto name = symbols.name(s);
-  if (!name) return name.error();
-  auto where = symbols.section_of(s);
-  if (!where) return where.error();
-  return symbol_context<L>{sections, symbols, s, name.value(), where.value(), relocations};
+  ELFSIEVE_TRY(const std::string_view name, symbols.name(s));
+  ELFSIEVE_TRY(const symbol_section where, symbols.section_of(s));
+  return symbol_context<L>{sections, symbols, s, name, where, relocations};
 }
 
 // A policy type: `bool operator()(const symbol_context<L>&) const` for every layout and a one-line description.

@@ -8,8 +8,10 @@
 //            | "names:" FILE                      exact names, one per line (objcopy's list format)
 //
 // A GLOB or FILE runs to the next unescaped ",", "|", "&" or ")"; a backslash escapes the next character.
-// Blanks around operators are ignored. Errors carry errc::policy_syntax / unknown_policy / policy_too_deep with
-// `offset` set to the character position.
+// Blanks around operators are ignored. Errors carry a code per mistake (errc::policy_unexpected_character,
+// unknown_policy, policy_too_deep, policy_missing_paren, policy_empty_argument, policy_expected_name,
+// policy_names_unavailable, or the loader's own error for a names: file) with `detail` set to the character
+// position.
 #pragma once
 
 #include <cctype>
@@ -51,18 +53,16 @@ class policy_expr : public policy_tag {
     policy_expr expr;
     expr.text_ = std::string(text);
     parser<Loader> p{expr, expr.text_, load_names, 0, 0};
-    auto root = p.parse_or();
-    if (!root) return root.error();
+    ELFSIEVE_TRY(expr.root_, p.parse_or());
     p.skip_blanks();
-    if (p.pos != p.text.size()) return syntax_error(p.pos, "unexpected character in policy expression");
-    expr.root_ = root.value();
+    if (p.pos != p.text.size()) return syntax_error(errc::policy_unexpected_character, p.pos);
     return expr;
   }
   [[nodiscard]] static result<policy_expr> parse(std::string_view text) {
     return parse(text, no_name_files);
   }
   static result<std::string> no_name_files(std::string_view) {
-    return make_error(errc::unknown_policy);
+    return make_error(errc::policy_names_unavailable);
   }
 
   [[nodiscard]] std::string_view text() const noexcept { return text_; }
@@ -92,11 +92,7 @@ class policy_expr : public policy_tag {
     std::uint32_t begin = 0, end = 0;  // source text span
   };
 
-  static error syntax_error(std::size_t pos, const char* message, errc code = errc::policy_syntax) {
-    error e = with_detail(make_error(code), pos);
-    e.message = message;
-    return e;
-  }
+  static error syntax_error(errc code, std::size_t pos) noexcept { return with_detail(make_error(code), pos); }
 
   template <class Loader>
   struct parser {
@@ -126,7 +122,7 @@ class policy_expr : public policy_tag {
     }
 
     result<std::uint32_t> parse_or() {
-      if (++depth > max_depth) return syntax_error(pos, "policy expression nested too deeply", errc::policy_too_deep);
+      if (++depth > max_depth) return syntax_error(errc::policy_too_deep, pos);
       std::vector<std::uint32_t> operands;
       auto left = parse_and();
       if (!left) return left;
@@ -162,7 +158,7 @@ class policy_expr : public policy_tag {
       skip_blanks();
       const auto start = static_cast<std::uint32_t>(pos);
       if (eat('!')) {
-        if (++depth > max_depth) return syntax_error(pos, "policy expression nested too deeply", errc::policy_too_deep);
+        if (++depth > max_depth) return syntax_error(errc::policy_too_deep, pos);
         auto inner = parse_not();
         if (!inner) return inner;
         --depth;
@@ -171,7 +167,7 @@ class policy_expr : public policy_tag {
       if (eat('(')) {
         auto inner = parse_or();
         if (!inner) return inner;
-        if (!eat(')')) return syntax_error(pos, "expected ')' in policy expression");
+        if (!eat(')')) return syntax_error(errc::policy_missing_paren, pos);
         out.nodes_[inner.value()].begin = start;
         out.nodes_[inner.value()].end = static_cast<std::uint32_t>(pos);
         return inner;
@@ -189,7 +185,7 @@ class policy_expr : public policy_tag {
         arg.push_back(text[pos++]);
       }
       while (!arg.empty() && (arg.back() == ' ' || arg.back() == '\t') && text[pos - 1] != '\\') arg.pop_back();
-      if (arg.empty()) return syntax_error(start, "empty argument in policy expression");
+      if (arg.empty()) return syntax_error(errc::policy_empty_argument, start);
       return arg;
     }
     result<std::uint32_t> parse_atom() {
@@ -199,7 +195,7 @@ class policy_expr : public policy_tag {
                                    text[pos] == '-'))
         ++pos;
       const std::string_view word = text.substr(start, pos - start);
-      if (word.empty()) return syntax_error(start, "expected a policy name");
+      if (word.empty()) return syntax_error(errc::policy_expected_name, start);
       auto leaf = [&](kind k, std::uint32_t a = 0) {
         return add(node{k, a, 0, static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(pos)});
       };
@@ -209,25 +205,18 @@ class policy_expr : public policy_tag {
       if (word == "debug") return leaf(kind::debug);
       if ((word == "name" || word == "names") && pos < text.size() && text[pos] == ':') {
         ++pos;
-        auto arg = argument();
-        if (!arg) return arg.error();
+        ELFSIEVE_TRY(std::string arg, argument());
         if (word == "name") {
-          out.globs_.emplace_back(std::vector<std::string>{std::move(arg.value())});
+          out.globs_.emplace_back(std::vector<std::string>{std::move(arg)});
           return leaf(kind::glob, static_cast<std::uint32_t>(out.globs_.size() - 1));
         }
-        auto contents = load_names(std::string_view(arg.value()));
-        if (!contents) {
-          error e = contents.error();
-          if (e.code == errc::unknown_policy) return syntax_error(start, "names: files are not available here");
-          e.detail = start;
-          return e;
-        }
+        auto contents = load_names(std::string_view(arg));
+        if (!contents) return with_detail(contents.error(), start);  // where the names: atom starts
         out.names_.emplace_back(parse_name_list(contents.value()));
         return leaf(kind::names, static_cast<std::uint32_t>(out.names_.size() - 1));
       }
       pos = start;
-      return syntax_error(start, "unknown policy name (expected crc, ksymtab, undefs, debug, name:GLOB or names:FILE)",
-                          errc::unknown_policy);
+      return syntax_error(errc::unknown_policy, start);
     }
   };
 

@@ -32,8 +32,8 @@ class reloc_index {
   [[nodiscard]] static result<reloc_index> build(const section_table<L>& sections) {
     reloc_index ix;
     const std::size_t n = sections.size();
-    ix.symtab_slot_.assign(n, none);
-    ix.reloc_slot_.assign(n, none);
+    ix.symtab_slot_.assign(n, slot{});
+    ix.reloc_slot_.assign(n, slot{});
     ix.symbol_base_.push_back(0);
 
     // Many section headers may name the same bytes: keep the index in proportion to the file (and its counts
@@ -44,28 +44,24 @@ class reloc_index {
       table_bytes += bytes;
       return table_bytes > table_budget || table_bytes > 0xffffffffu;
     };
-    auto too_large = [&](const section_ref<L>& s) {
-      error e = make_error(errc::section_out_of_bounds, s.index().value, s.offset());
-      e.message = "symbol and relocation tables overlap: together larger than the file can hold";
-      return e;
+    auto too_large = [](const section_ref<L>& s) {
+      return make_error(errc::tables_larger_than_file, s.index(), s.offset());
     };
 
     // Symbol tables first: every relocation's r_sym is checked against its table's size.
     for (auto s : sections) {
       if (s.type() != elf::SHT_SYMTAB && s.type() != elf::SHT_DYNSYM) continue;
-      auto table = symbol_table<L>::create(sections, s.index());
-      if (!table) return table.error();
-      if (over_budget(table->size() * sizeof(typename L::sym))) return too_large(s);
-      ix.symtab_slot_[s.index().value] = static_cast<std::uint32_t>(ix.symbol_base_.size() - 1);
-      ix.symbol_base_.push_back(ix.symbol_base_.back() + static_cast<std::uint32_t>(table->size()));
+      ELFSIEVE_TRY(const auto table, symbol_table<L>::create(sections, s.index()));
+      if (over_budget(table.size() * sizeof(typename L::sym))) return too_large(s);
+      ix.symtab_slot_[s.index().value] = slot{static_cast<std::uint32_t>(ix.symbol_base_.size() - 1)};
+      ix.symbol_base_.push_back(ix.symbol_base_.back() + static_cast<std::uint32_t>(table.size()));
     }
     for (auto s : sections) {
       if (s.type() != elf::SHT_REL && s.type() != elf::SHT_RELA) continue;
-      auto table = reloc_table<L>::create(sections, s.index());
-      if (!table) return table.error();
-      if (over_budget(table->size() * table->entry_size())) return too_large(s);
-      ix.reloc_slot_[s.index().value] = static_cast<std::uint32_t>(ix.tables_.size());
-      ix.tables_.push_back(table.value());
+      ELFSIEVE_TRY(const auto table, reloc_table<L>::create(sections, s.index()));
+      if (over_budget(table.size() * table.entry_size())) return too_large(s);
+      ix.reloc_slot_[s.index().value] = slot{static_cast<std::uint32_t>(ix.tables_.size())};
+      ix.tables_.push_back(table);
     }
 
     // Count (and check sortedness) in one pass over the raw records, then fill.
@@ -79,11 +75,12 @@ class reloc_index {
       std::uint32_t base = 0, count = 0;
       const bool has_symbols = t.symbol_table_index().value != 0;
       if (has_symbols) {
-        const std::uint32_t slot = ix.symtab_slot_[t.symbol_table_index().value];
-        base = ix.symbol_base_[slot];
-        count = ix.symbol_base_[slot + 1] - base;
+        const std::uint32_t symtab = ix.symtab_slot_[t.symbol_table_index().value].value;
+        base = ix.symbol_base_[symtab];
+        count = ix.symbol_base_[symtab + 1] - base;
       }
-      std::size_t bad = none, i = 0;
+      std::optional<std::size_t> bad;  // the first entry whose r_sym is out of range
+      std::size_t i = 0;
       std::uint64_t previous = 0;
       bool sorted = true;
       std::uint32_t* counts = ix.ref_start_.data() + base + 1;
@@ -92,13 +89,16 @@ class reloc_index {
         previous = offset;
         const std::uint32_t sym = L::r_sym(info);
         if (sym >= count || !has_symbols) {
-          if (sym != 0 || has_symbols) bad = std::min(bad, i);
+          if ((sym != 0 || has_symbols) && !bad) bad = i;
         } else {
           ++counts[sym];
         }
         ++i;
       });
-      if (bad != none) return make_error(errc::bad_symbol_index, t.section().value, t.entry_file_offset(bad));
+      if (bad) {
+        const std::uint32_t sym = t[*bad].symbol;
+        return with_detail(make_error(errc::bad_symbol_index, t.section(), t.entry_file_offset(*bad)), sym);
+      }
       sorted_table[k] = sorted;
     }
     for (std::size_t i = 1; i < ix.ref_start_.size(); ++i) ix.ref_start_[i] += ix.ref_start_[i - 1];
@@ -111,7 +111,7 @@ class reloc_index {
     for (const auto& t : ix.tables_) {
       ix.applies_[applies_fill[t.target_section().value]++] = t.section();
       if (t.symbol_table_index().value == 0) continue;
-      std::uint32_t* fill = ref_fill.data() + ix.symbol_base_[ix.symtab_slot_[t.symbol_table_index().value]];
+      std::uint32_t* fill = ref_fill.data() + ix.symbol_base_[ix.symtab_slot_[t.symbol_table_index().value].value];
       reloc_ref* refs = ix.refs_.data();
       const section_index sec = t.section();
       std::uint32_t i = 0;
@@ -157,8 +157,8 @@ class reloc_index {
 
   // The relocation section `section` as a table, or null if it is not one.
   [[nodiscard]] const reloc_table<L>* table(section_index section) const noexcept {
-    if (section.value >= reloc_slot_.size() || reloc_slot_[section.value] == none) return nullptr;
-    return &tables_[reloc_slot_[section.value]];
+    if (section.value >= reloc_slot_.size() || !reloc_slot_[section.value].has_value()) return nullptr;
+    return &tables_[reloc_slot_[section.value].value];
   }
 
   [[nodiscard]] std::span<const reloc_table<L>> tables() const noexcept { return tables_; }
@@ -182,8 +182,8 @@ class reloc_index {
 
   template <class F>
   void for_each_at(section_index section, std::uint64_t offset, F&& f) const {
-    Expects(section.value < reloc_slot_.size() && reloc_slot_[section.value] != none);
-    const std::uint32_t k = reloc_slot_[section.value];
+    Expects(section.value < reloc_slot_.size() && reloc_slot_[section.value].has_value());
+    const std::uint32_t k = reloc_slot_[section.value].value;
     const auto& t = tables_[k];
     const auto order = std::span<const std::uint32_t>(order_).subspan(order_start_[k],
                                                                       order_start_[k + 1] - order_start_[k]);
@@ -205,7 +205,13 @@ class reloc_index {
   }
 
  private:
-  static constexpr std::uint32_t none = 0xffffffffu;
+  // A position in one of the index's own arrays, or none; one per section, so as small as the number it holds.
+  struct slot {
+    static constexpr std::uint32_t none = 0xffffffffu;
+    std::uint32_t value = none;
+    [[nodiscard]] constexpr bool has_value() const noexcept { return value != none; }
+  };
+
   template <class F>
   static void scan(const reloc_table<L>& t, F&& f) {
     if (t.is_rela())
@@ -215,22 +221,28 @@ class reloc_index {
   }
 
   [[nodiscard]] std::size_t global_id(section_index symtab, symbol_index sym) const noexcept {
-    Expects(symtab.value < symtab_slot_.size() && symtab_slot_[symtab.value] != none);
-    const std::uint32_t slot = symtab_slot_[symtab.value];
-    Expects(sym.value < symbol_base_[slot + 1] - symbol_base_[slot]);
-    return std::size_t{symbol_base_[slot]} + sym.value;
+    Expects(symtab.value < symtab_slot_.size() && symtab_slot_[symtab.value].has_value());
+    const std::uint32_t table = symtab_slot_[symtab.value].value;
+    Expects(sym.value < symbol_base_[table + 1] - symbol_base_[table]);
+    return std::size_t{symbol_base_[table]} + sym.value;
   }
 
-  std::vector<std::uint32_t> symtab_slot_;    // section -> symbol table slot (none if not a symbol table)
+  std::vector<slot> symtab_slot_;             // section -> symbol table slot (none if not a symbol table)
   std::vector<std::uint32_t> symbol_base_;    // slot -> first global symbol id; one extra at the end
   std::vector<std::uint32_t> ref_start_;      // global symbol id -> first reference; one extra at the end
   std::vector<reloc_ref> refs_;
   std::vector<std::uint32_t> applies_start_;  // section -> first entry in applies_; one extra at the end
   std::vector<section_index> applies_;
-  std::vector<std::uint32_t> reloc_slot_;     // section -> index into tables_ (none if not REL/RELA)
+  std::vector<slot> reloc_slot_;              // section -> index into tables_ (none if not REL/RELA)
   std::vector<reloc_table<L>> tables_;
   std::vector<std::uint32_t> order_start_;    // table -> first entry in order_ (empty range if already sorted)
   std::vector<std::uint32_t> order_;
 };
+
+// reloc_index<L>::build with L deduced from `sections`.
+template <elf_layout L>
+[[nodiscard]] result<reloc_index<L>> build_reloc_index(const section_table<L>& sections) {
+  return reloc_index<L>::build(sections);
+}
 
 }  // namespace elfsieve

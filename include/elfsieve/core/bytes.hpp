@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <type_traits>
 
@@ -28,11 +29,10 @@ concept pod_record = std::is_trivially_copyable_v<T> && std::is_standard_layout_
 }
 
 // Bytes [offset, offset + size) of `bytes`, or `code` for `section` at `offset`.
-[[nodiscard]] inline result<std::span<const std::byte>> subspan_checked(std::span<const std::byte> bytes,
-                                                                       std::uint64_t offset, std::uint64_t size,
-                                                                       errc code,
-                                                                       std::uint32_t section = no_section) noexcept {
-  if (!range_fits(offset, size, bytes.size())) return make_error(code, section, offset);
+[[nodiscard]] inline result<std::span<const std::byte>> subspan_checked(
+    std::span<const std::byte> bytes, std::uint64_t offset, std::uint64_t size, errc code,
+    std::optional<section_index> section = {}) noexcept {
+  if (!range_fits(offset, size, bytes.size())) return error_in(code, section, offset);
   return bytes.subspan(static_cast<std::size_t>(offset), static_cast<std::size_t>(size));
 }
 
@@ -40,10 +40,10 @@ concept pod_record = std::is_trivially_copyable_v<T> && std::is_standard_layout_
 template <pod_record T>
 [[nodiscard]] result<std::span<const T>> records_at(std::span<const std::byte> bytes, std::uint64_t offset,
                                                     std::uint64_t count, errc code,
-                                                    std::uint32_t section = no_section) noexcept {
+                                                    std::optional<section_index> section = {}) noexcept {
   std::uint64_t size = 0;
   if (mul_overflows(count, sizeof(T), size) || !range_fits(offset, size, bytes.size()))
-    return make_error(code, section, offset);
+    return error_in(code, section, offset);
   // T has alignment 1 and no invalid bit patterns: viewing the mapped bytes as T is how every zero-copy ELF
   // reader works (LLVM libObject, Rust object's Pod).
   const auto* first = reinterpret_cast<const T*>(bytes.data() + offset);
@@ -53,8 +53,8 @@ template <pod_record T>
 // One record of type T at `offset`.
 template <pod_record T>
 [[nodiscard]] result<const T*> record_at(std::span<const std::byte> bytes, std::uint64_t offset, errc code,
-                                         std::uint32_t section = no_section) noexcept {
-  if (!range_fits(offset, sizeof(T), bytes.size())) return make_error(code, section, offset);
+                                         std::optional<section_index> section = {}) noexcept {
+  if (!range_fits(offset, sizeof(T), bytes.size())) return error_in(code, section, offset);
   return reinterpret_cast<const T*>(bytes.data() + offset);
 }
 

@@ -34,22 +34,22 @@ enum class errc : std::uint16_t {
   program_table_out_of_bounds,
   bad_shstrndx,           // e_shstrndx (or its SHN_XINDEX escape) out of range
   no_section_headers,     // an escape needs section 0 and there is none
-  bad_section_index,      // a section index from the caller or the file is out of range
+  bad_section_index,      // a section index from the caller or the file is out of range (detail: the index)
   // section contents
   section_out_of_bounds,  // sh_offset + sh_size past EOF or wrapping
   wrong_section_type,     // the section is not of the type the accessor reads
   bad_entsize,            // sh_entsize is not the record size
   bad_section_size,       // sh_size is not a multiple of the record size
-  bad_link,               // sh_link out of range
+  bad_link,               // sh_link out of range (offset: the sh_link field; detail: its value)
   wrong_link_type,        // sh_link names a section of the wrong type (or itself)
-  bad_info,               // sh_info out of range
+  bad_info,               // sh_info out of range (offset: the sh_info field; detail: its value)
   // strings
   not_a_string_table,
   empty_string_table,
   string_table_not_terminated,
   string_out_of_range,    // sh_name / st_name / vd_name ... past the end of its table
   // symbols and relocations
-  bad_symbol_index,       // r_sym (or another symbol reference) >= symbol count
+  bad_symbol_index,       // r_sym (or another symbol reference) >= symbol count (detail: the index)
   wrong_symbol_table,     // a relocation resolved against a table other than its sh_link
   bad_symbol_section,     // st_shndx >= section count, or an extended index out of range
   missing_symtab_shndx,   // SHN_XINDEX without an SHT_SYMTAB_SHNDX table
@@ -59,12 +59,16 @@ enum class errc : std::uint16_t {
   bad_note,
   bad_version_data,
   bad_relr,
-  // policy expressions (offset = character position in the expression)
-  policy_syntax,
-  unknown_policy,
-  policy_too_deep,
-  // I/O (mapped_file, output)
-  io_error,
+  // policy expressions (detail: the character position in the expression)
+  policy_unexpected_character,  // text left after a complete expression
+  unknown_policy,               // a word that is no atom
+  policy_too_deep,              // more nesting than policy_expr::max_depth
+  policy_missing_paren,         // "(" without its ")"
+  policy_empty_argument,        // name: or names: without an argument
+  policy_expected_name,         // an operator where an atom belongs (or nothing at all)
+  policy_names_unavailable,     // names: FILE where no loader reads files
+  // I/O (mapped_file, output); sys_errno says why
+  io_error,               // reading a file failed (mapped_file; names: files)
   not_found,
   // rewriting (strip plan, writer, fill)
   section_still_referenced,  // a kept relocation, group or symbol needs a section that is being removed
@@ -90,9 +94,35 @@ enum class errc : std::uint16_t {
   allocated_section_resized,         // an allocated section would change size in a file with program headers
   no_such_section,                   // no section of the requested name
   no_such_symbol,                    // no symbol of the requested name
+  // more reading and output failures
+  tables_larger_than_file,           // symbol and relocation tables add up to more than the file can hold
+  unknown_version_index,             // a versym entry names a version neither defined nor needed (detail: index)
+  invalid_output_path,               // write_file_atomically: empty or longer than PATH_MAX
+  cannot_resolve_output_link,        // the output is a symbolic link that does not resolve
+  output_not_regular_file,           // the output exists and is not a regular file
+  cannot_create_temporary,           // the temporary next to the output cannot be created
+  write_failed,                      // writing or closing the temporary failed
+  cannot_set_output_mode,            // fchmod on the temporary failed
+  rename_failed,                     // the temporary cannot be renamed over the output
+  segment_out_of_bounds,             // p_offset + p_filesz past EOF or wrapping (offset: p_offset)
 };
 // The last code (keep it so when adding one): tests walk every code up to it.
-inline constexpr errc last_errc = errc::no_such_symbol;
+inline constexpr errc last_errc = errc::segment_out_of_bounds;
+
+// Codes whose error carries the system's reason in sys_errno.
+[[nodiscard]] constexpr bool is_io_error(errc code) noexcept {
+  switch (code) {
+    case errc::io_error:
+    case errc::invalid_output_path:
+    case errc::cannot_resolve_output_link:
+    case errc::output_not_regular_file:
+    case errc::cannot_create_temporary:
+    case errc::write_failed:
+    case errc::cannot_set_output_mode:
+    case errc::rename_failed: return true;
+    default: return false;
+  }
+}
 
 [[nodiscard]] constexpr const char* to_string(errc code) noexcept {
   switch (code) {
@@ -129,9 +159,14 @@ inline constexpr errc last_errc = errc::no_such_symbol;
     case errc::bad_note: return "malformed note";
     case errc::bad_version_data: return "malformed symbol version data";
     case errc::bad_relr: return "malformed RELR relocations";
-    case errc::policy_syntax: return "policy expression syntax error";
-    case errc::unknown_policy: return "unknown policy name";
+    case errc::policy_unexpected_character: return "unexpected character in policy expression";
+    case errc::unknown_policy:
+      return "unknown policy name (expected crc, ksymtab, undefs, debug, name:GLOB or names:FILE)";
     case errc::policy_too_deep: return "policy expression nested too deeply";
+    case errc::policy_missing_paren: return "expected ')' in policy expression";
+    case errc::policy_empty_argument: return "empty argument in policy expression";
+    case errc::policy_expected_name: return "expected a policy name";
+    case errc::policy_names_unavailable: return "names: files are not available here";
     case errc::io_error: return "I/O error";
     case errc::not_found: return "not found";
     case errc::section_still_referenced: return "a removed section is still referenced";
@@ -162,6 +197,17 @@ inline constexpr errc last_errc = errc::no_such_symbol;
     case errc::allocated_section_resized: return "cannot resize an allocated section in a file with program headers";
     case errc::no_such_section: return "no section of that name";
     case errc::no_such_symbol: return "no symbol of that name";
+    case errc::tables_larger_than_file:
+      return "symbol and relocation tables overlap: together larger than the file can hold";
+    case errc::unknown_version_index: return "symbol version index neither defined nor needed";
+    case errc::invalid_output_path: return "invalid output path";
+    case errc::cannot_resolve_output_link: return "cannot resolve the symbolic link";
+    case errc::output_not_regular_file: return "output is not a regular file";
+    case errc::cannot_create_temporary: return "cannot create a temporary file";
+    case errc::write_failed: return "write failed";
+    case errc::cannot_set_output_mode: return "cannot set the file mode";
+    case errc::rename_failed: return "cannot rename the temporary file over the output";
+    case errc::segment_out_of_bounds: return "segment contents out of bounds";
   }
   return "unknown error";
 }
@@ -169,9 +215,19 @@ inline constexpr errc last_errc = errc::no_such_symbol;
 // What error::detail means for a code ("" where the code has none).
 [[nodiscard]] constexpr const char* detail_label(errc code) noexcept {
   switch (code) {
-    case errc::policy_syntax:
+    case errc::policy_unexpected_character:
     case errc::unknown_policy:
-    case errc::policy_too_deep: return "position ";
+    case errc::policy_too_deep:
+    case errc::policy_missing_paren:
+    case errc::policy_empty_argument:
+    case errc::policy_expected_name:
+    case errc::policy_names_unavailable:
+    case errc::io_error: return "position ";  // io_error carries a detail only from a policy's names: file
+    case errc::bad_section_index: return "index ";
+    case errc::bad_link: return "sh_link ";
+    case errc::bad_info: return "sh_info ";
+    case errc::bad_symbol_index: return "symbol ";
+    case errc::unknown_version_index: return "version ";
     case errc::fill_too_large: return "bytes missing ";
     case errc::fill_bad_symbol:
     case errc::symbol_in_removed_section:
@@ -205,6 +261,10 @@ struct error {
 // Found at a file offset outside any section (the file header, the header tables).
 [[nodiscard]] constexpr error make_error_at(errc code, std::uint64_t offset) noexcept {
   return error{code, to_string(code), {}, offset, {}, 0};
+}
+// Found at a file offset, in `section` when there is one.
+[[nodiscard]] constexpr error error_in(errc code, std::optional<section_index> section, std::uint64_t offset) noexcept {
+  return error{code, to_string(code), section, offset, {}, 0};
 }
 // Transitional: a raw section number where no_section means none. New code passes section_index.
 [[nodiscard]] constexpr error make_error(errc code, std::uint32_t section, std::uint64_t offset = 0) noexcept {

@@ -28,9 +28,9 @@ struct output_options {
 
 namespace detail {
 
-[[nodiscard]] inline error io_failure(const char* step, int err) noexcept {
-  error e = make_error(errc::io_error);
-  e.message = step;
+// The failing step is the code; the system's reason is sys_errno.
+[[nodiscard]] inline error io_failure(errc step, int err) noexcept {
+  error e = make_error(step);
   e.sys_errno = err;
   return e;
 }
@@ -57,21 +57,23 @@ namespace detail {
 // Writes `bytes` to `path` through a temporary file in the same directory and a rename. If `path` is a symbolic
 // link, the file it points to is replaced and the link stays. An existing target's mode (and, where permitted, its
 // owner and group) carry over. On any failure the target is untouched and no temporary is left behind; the error
-// is errc::io_error with sys_errno and a message naming the step that failed.
+// names the step that failed (errc::invalid_output_path, cannot_resolve_output_link, output_not_regular_file,
+// cannot_create_temporary, write_failed, cannot_set_output_mode, rename_failed; is_io_error() holds for each) and
+// carries the system's reason in sys_errno.
 [[nodiscard]] inline result<void> write_file_atomically(const char* path, std::span<const std::byte> bytes,
                                                         const output_options& options = {}) noexcept {
   using detail::io_failure;
   char target[PATH_MAX];
   const std::size_t length = std::strlen(path);
-  if (length == 0 || length >= sizeof target) return io_failure("invalid output path", ENAMETOOLONG);
+  if (length == 0 || length >= sizeof target) return io_failure(errc::invalid_output_path, ENAMETOOLONG);
   std::memcpy(target, path, length + 1);
   struct stat existing {};
   bool exists = ::lstat(path, &existing) == 0;
   if (exists && S_ISLNK(existing.st_mode)) {
-    if (::realpath(path, target) == nullptr) return io_failure("cannot resolve the symbolic link", errno);
+    if (::realpath(path, target) == nullptr) return io_failure(errc::cannot_resolve_output_link, errno);
     exists = ::stat(target, &existing) == 0;
   }
-  if (exists && !S_ISREG(existing.st_mode)) return io_failure("output is not a regular file", EINVAL);
+  if (exists && !S_ISREG(existing.st_mode)) return io_failure(errc::output_not_regular_file, EINVAL);
 
   // <dir>/.<name>.XXXXXX next to the target, so that rename() stays within one file system.
   char temporary[PATH_MAX];
@@ -80,11 +82,11 @@ namespace detail {
   const char* name = target + dir_length;
   const int n = std::snprintf(temporary, sizeof temporary, "%.*s.%s.XXXXXX", static_cast<int>(dir_length), target,
                               name);
-  if (n < 0 || static_cast<std::size_t>(n) >= sizeof temporary) return io_failure("invalid output path", ENAMETOOLONG);
+  if (n < 0 || static_cast<std::size_t>(n) >= sizeof temporary) return io_failure(errc::invalid_output_path, ENAMETOOLONG);
   const int fd = ::mkostemp(temporary, O_CLOEXEC);
-  if (fd < 0) return io_failure("cannot create a temporary file", errno);
+  if (fd < 0) return io_failure(errc::cannot_create_temporary, errno);
 
-  auto fail = [&](const char* step, int err) {
+  auto fail = [&](errc step, int err) {
     ::close(fd);
     ::unlink(temporary);
     return io_failure(step, err);
@@ -94,31 +96,31 @@ namespace detail {
     std::size_t chunk = bytes.size() - written;
     if (chunk > (std::size_t{1} << 30)) chunk = std::size_t{1} << 30;
     if (options.fail_after_bytes != UINT64_MAX) {
-      if (written >= options.fail_after_bytes) return fail("write failed", ENOSPC);
+      if (written >= options.fail_after_bytes) return fail(errc::write_failed, ENOSPC);
       if (options.fail_after_bytes - written < chunk) chunk = options.fail_after_bytes - written;
     }
     const ssize_t w = ::write(fd, bytes.data() + written, chunk);
     if (w < 0) {
       if (errno == EINTR) continue;
-      return fail("write failed", errno);
+      return fail(errc::write_failed, errno);
     }
     written += static_cast<std::uint64_t>(w);
   }
   const mode_t mode = options.mode >= 0 ? static_cast<mode_t>(options.mode)
                       : exists          ? (existing.st_mode & 07777)
                                         : (0666 & ~detail::current_umask());
-  if (::fchmod(fd, mode) != 0) return fail("cannot set the file mode", errno);
+  if (::fchmod(fd, mode) != 0) return fail(errc::cannot_set_output_mode, errno);
   if (exists && (existing.st_uid != ::geteuid() || existing.st_gid != ::getegid()))
     (void)!::fchown(fd, existing.st_uid, existing.st_gid);  // keeping the owner is best effort (EPERM if not root)
   if (::close(fd) != 0) {
     const int err = errno;
     ::unlink(temporary);
-    return io_failure("write failed", err);
+    return io_failure(errc::write_failed, err);
   }
   if (::rename(temporary, target) != 0) {
     const int err = errno;
     ::unlink(temporary);
-    return io_failure("cannot rename the temporary file over the output", err);
+    return io_failure(errc::rename_failed, err);
   }
   return {};
 }

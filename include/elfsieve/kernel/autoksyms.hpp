@@ -3,14 +3,19 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <ranges>
+#include <type_traits>
 #include <vector>
 
 #include "elfsieve/core/elf.hpp"
 #include "elfsieve/core/error.hpp"
 #include "elfsieve/read/file.hpp"
+#include "elfsieve/read/open.hpp"
 #include "elfsieve/read/symbols.hpp"
 
 namespace elfsieve::kernel {
@@ -26,21 +31,31 @@ template <elf_layout L>
 // contents of a *.usyms file). Names are views into the file's bytes.
 template <elf_layout L, class Emit>
 [[nodiscard]] result<void> for_each_undefined(const file<L>& f, Emit&& emit) {
-  auto sections = f.sections();
-  if (!sections) return sections.error();
-  auto symbols = symbol_table<L>::find(*sections, elf::SHT_SYMTAB);
+  ELFSIEVE_TRY(const section_table<L> sections, f.sections());
+  auto symbols = find_symbol_table(sections, elf::SHT_SYMTAB);
   if (!symbols) {
     if (symbols.error().code == errc::not_found) return {};  // a stripped object needs nothing nm can see
     return symbols.error();
   }
   for (auto s : *symbols) {
     if (!is_nm_undefined(s)) continue;
-    auto name = symbols->name(s);
-    if (!name) return name.error();
-    emit(name.value());
+    ELFSIEVE_TRY(const std::string_view name, symbols->name(s));
+    emit(name);
   }
   return {};
 }
+
+// The same for the bytes of an ELF object of any layout (detected as visit() does); the error says why the bytes
+// are no ELF object or where its symbol table is malformed.
+template <class Emit>
+[[nodiscard]] result<void> for_each_undefined(std::span<const std::byte> bytes, Emit&& emit) {
+  return visit(bytes, [&emit](const auto& f) { return for_each_undefined(f, emit); });
+}
+// A view must not outlive its bytes: refuse a temporary owning buffer (the names point into it).
+template <class Owner, class Emit>
+  requires(std::is_rvalue_reference_v<Owner &&> && !std::ranges::borrowed_range<Owner> &&
+           std::is_constructible_v<std::span<const std::byte>, Owner &&>)
+result<void> for_each_undefined(Owner&&, Emit&&) = delete;
 
 // The needed-symbol list of gen_autoksyms.sh: names are split on blanks, a leading '.' (ppc64 ELFv1 entry
 // points) is dropped, the list is sorted bytewise (kbuild runs with LC_COLLATE=C) and made unique, and

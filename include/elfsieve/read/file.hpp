@@ -60,23 +60,21 @@ class file {
 
   // Checks the identification and the file header only; every table is checked by the accessor that reads it.
   [[nodiscard]] static result<file> create(std::span<const std::byte> bytes) noexcept {
-    if (bytes.size() < elf::EI_NIDENT) return make_error(errc::truncated_header, no_section, 0);
+    if (bytes.size() < elf::EI_NIDENT) return make_error_at(errc::truncated_header, 0);
     if (bytes[0] != std::byte{0x7f} || bytes[1] != std::byte{'E'} || bytes[2] != std::byte{'L'} ||
         bytes[3] != std::byte{'F'})
-      return make_error(errc::bad_magic, no_section, 0);
+      return make_error_at(errc::bad_magic, 0);
     if (std::to_integer<std::uint8_t>(bytes[elf::EI_CLASS]) != L::elf_class)
-      return make_error(errc::bad_class, no_section, elf::EI_CLASS);
+      return make_error_at(errc::bad_class, elf::EI_CLASS);
     if (std::to_integer<std::uint8_t>(bytes[elf::EI_DATA]) != L::elf_data)
-      return make_error(errc::bad_data_encoding, no_section, elf::EI_DATA);
+      return make_error_at(errc::bad_data_encoding, elf::EI_DATA);
     if (std::to_integer<std::uint8_t>(bytes[elf::EI_VERSION]) != elf::EV_CURRENT)
-      return make_error(errc::bad_version, no_section, elf::EI_VERSION);
-    auto header = record_at<ehdr>(bytes, 0, errc::truncated_header);
-    if (!header) return header.error();
-    const ehdr& h = *header.value();
-    if (h.e_version.value() != elf::EV_CURRENT)
-      return make_error(errc::bad_version, no_section, offsetof(ehdr, e_version));
-    if (h.e_ehsize.value() < sizeof(ehdr)) return make_error(errc::bad_ehsize, no_section, offsetof(ehdr, e_ehsize));
-    return file(bytes, &h);
+      return make_error_at(errc::bad_version, elf::EI_VERSION);
+    ELFSIEVE_TRY(const ehdr* header, record_at<ehdr>(bytes, 0, errc::truncated_header));
+    if (header->e_version.value() != elf::EV_CURRENT)
+      return make_error_at(errc::bad_version, offsetof(ehdr, e_version));
+    if (header->e_ehsize.value() < sizeof(ehdr)) return make_error_at(errc::bad_ehsize, offsetof(ehdr, e_ehsize));
+    return file(bytes, header);
   }
 
   // A view must not outlive its bytes: refuse to build one over a temporary owning buffer.
@@ -101,32 +99,32 @@ class file {
     const std::uint64_t shoff = eh_->e_shoff.value();
     if (shoff == 0) return static_cast<const shdr*>(nullptr);
     if (eh_->e_shentsize.value() != sizeof(shdr))
-      return make_error(errc::bad_shentsize, no_section, offsetof(ehdr, e_shentsize));
-    return record_at<shdr>(bytes_, shoff, errc::section_table_out_of_bounds, 0);
+      return make_error_at(errc::bad_shentsize, offsetof(ehdr, e_shentsize));
+    return record_at<shdr>(bytes_, shoff, errc::section_table_out_of_bounds, section_index(0));
   }
 
   // The section header table with the extended section count resolved.
   [[nodiscard]] result<std::span<const shdr>> section_headers() const noexcept {
-    auto zero = section_zero();
-    if (!zero) return zero.error();
-    if (zero.value() == nullptr) return std::span<const shdr>{};
+    ELFSIEVE_TRY(const shdr* zero, section_zero());
+    if (zero == nullptr) return std::span<const shdr>{};
     std::uint64_t count = eh_->e_shnum.value();
-    if (count == 0) count = zero.value()->sh_size.value();
+    if (count == 0) count = zero->sh_size.value();
     if (count == 0) return std::span<const shdr>{};  // e_shoff set but no sections: readelf accepts it too
-    if (count > 0xffffffffu) return make_error(errc::section_table_out_of_bounds, 0, eh_->e_shoff.value());
-    return records_at<shdr>(bytes_, eh_->e_shoff.value(), count, errc::section_table_out_of_bounds, no_section);
+    if (count > 0xffffffffu)
+      return make_error(errc::section_table_out_of_bounds, section_index(0), eh_->e_shoff.value());
+    return records_at<shdr>(bytes_, eh_->e_shoff.value(), count, errc::section_table_out_of_bounds);
   }
 
   // The section-name string table index with the SHN_XINDEX escape resolved; 0 when there is none.
   [[nodiscard]] result<section_index> shstrndx(std::size_t section_count) const noexcept {
     std::uint32_t index = eh_->e_shstrndx.value();
     if (index == elf::SHN_XINDEX) {
-      auto zero = section_zero();
-      if (!zero) return zero.error();
-      if (zero.value() == nullptr) return make_error(errc::no_section_headers, no_section, offsetof(ehdr, e_shstrndx));
-      index = zero.value()->sh_link.value();
+      ELFSIEVE_TRY(const shdr* zero, section_zero());
+      if (zero == nullptr) return make_error_at(errc::no_section_headers, offsetof(ehdr, e_shstrndx));
+      index = zero->sh_link.value();
     }
-    if (index != 0 && index >= section_count) return make_error(errc::bad_shstrndx, index, offsetof(ehdr, e_shstrndx));
+    if (index != 0 && index >= section_count)
+      return with_detail(make_error_at(errc::bad_shstrndx, offsetof(ehdr, e_shstrndx)), index);
     return section_index(index);
   }
 
@@ -138,19 +136,18 @@ class file {
     std::uint64_t count = eh_->e_phnum.value();
     if (phoff == 0 || count == 0) return std::span<const phdr>{};
     if (eh_->e_phentsize.value() != sizeof(phdr))
-      return make_error(errc::bad_phentsize, no_section, offsetof(ehdr, e_phentsize));
+      return make_error_at(errc::bad_phentsize, offsetof(ehdr, e_phentsize));
     if (count == elf::PN_XNUM) {
-      auto zero = section_zero();
-      if (!zero) return zero.error();
-      if (zero.value() == nullptr) return make_error(errc::no_section_headers, no_section, offsetof(ehdr, e_phnum));
-      count = zero.value()->sh_info.value();
+      ELFSIEVE_TRY(const shdr* zero, section_zero());
+      if (zero == nullptr) return make_error_at(errc::no_section_headers, offsetof(ehdr, e_phnum));
+      count = zero->sh_info.value();
     }
-    return records_at<phdr>(bytes_, phoff, count, errc::program_table_out_of_bounds, no_section);
+    return records_at<phdr>(bytes_, phoff, count, errc::program_table_out_of_bounds);
   }
 
   // The bytes a program header covers in the file.
   [[nodiscard]] result<std::span<const std::byte>> segment_data(const phdr& p) const noexcept {
-    return subspan_checked(bytes_, p.p_offset.value(), p.p_filesz.value(), errc::section_out_of_bounds);
+    return subspan_checked(bytes_, p.p_offset.value(), p.p_filesz.value(), errc::segment_out_of_bounds);
   }
 
  private:
@@ -172,9 +169,9 @@ class section_table {
       names_error_ = shstrndx.error();
       return;
     }
-    names_index_ = shstrndx.value().value;
-    if (names_index_ == 0) return;  // no section names at all
-    auto names = string_table_at(section_index(names_index_));
+    names_index_ = shstrndx.value();
+    if (names_index_.value == 0) return;  // no section names at all
+    auto names = string_table_at(names_index_);
     if (names) names_ = names.value();
     else names_error_ = names.error();
   }
@@ -184,17 +181,34 @@ class section_table {
   [[nodiscard]] bool contains(section_index i) const noexcept { return i.value < headers_.size(); }
   [[nodiscard]] std::span<const shdr> headers() const noexcept { return headers_; }
   [[nodiscard]] std::span<const std::byte> file_bytes() const noexcept { return bytes_; }
-  [[nodiscard]] section_index shstrndx() const noexcept { return section_index(names_index_); }
+  [[nodiscard]] section_index shstrndx() const noexcept { return names_index_; }
 
   // Caller contract: i < size().
   [[nodiscard]] ref operator[](section_index i) const noexcept {
     Expects(i.value < headers_.size());
     return ref(&headers_[i.value], i);
   }
-  // For an index read from the file.
+  // For an index from the caller or the file: errc::bad_section_index with the index as detail.
+  [[nodiscard]] result<ref> at(section_index i) const noexcept {
+    if (i.value >= headers_.size()) return with_detail(make_error(errc::bad_section_index), i.value);
+    return ref(&headers_[i.value], i);
+  }
+  // Transitional (kept for callers not yet converted): `code` with the index as detail, in `from_section`.
   [[nodiscard]] result<ref> at(std::uint32_t i, errc code = errc::bad_section_index,
                                std::uint32_t from_section = no_section) const noexcept {
-    if (i >= headers_.size()) return make_error(code, from_section, i);
+    if (i >= headers_.size()) {
+      error e = with_detail(make_error(code), i);
+      if (from_section != no_section) e.section = section_index(from_section);
+      return e;
+    }
+    return ref(&headers_[i], section_index(i));
+  }
+  // The section a header field of `from` names (sh_link, sh_info): `code` at that field's file offset, with the
+  // field's value as detail, when it is out of range.
+  [[nodiscard]] result<ref> named_by(const ref& from, std::uint32_t i, errc code,
+                                     std::size_t field_offset) const noexcept {
+    if (i >= headers_.size())
+      return with_detail(make_error(code, from.index(), offset_of_header(from) + field_offset), i);
     return ref(&headers_[i], section_index(i));
   }
 
@@ -205,9 +219,9 @@ class section_table {
   // The section's name; empty when the file has no section-name table.
   [[nodiscard]] result<std::string_view> name(const ref& s) const noexcept {
     if (names_error_.code != errc{}) return names_error_;
-    if (names_index_ == 0) return std::string_view{};
+    if (names_index_.value == 0) return std::string_view{};
     auto n = names_.get(s.name_offset());
-    if (!n) return make_error(errc::string_out_of_range, s.index().value, offset_of_header(s));
+    if (!n) return make_error(errc::string_out_of_range, s.index(), offset_of_header(s));
     return n;
   }
 
@@ -230,42 +244,40 @@ class section_table {
   // The section's bytes in the file; empty for SHT_NOBITS whatever its offset says.
   [[nodiscard]] result<std::span<const std::byte>> data(const ref& s) const noexcept {
     if (s.type() == elf::SHT_NOBITS) return std::span<const std::byte>{};
-    return subspan_checked(bytes_, s.offset(), s.size(), errc::section_out_of_bounds, s.index().value);
+    return subspan_checked(bytes_, s.offset(), s.size(), errc::section_out_of_bounds, s.index());
   }
 
   // The section's contents as records of type T, with sh_entsize == sizeof(T) and sh_size a multiple of it.
   template <pod_record T>
   [[nodiscard]] result<std::span<const T>> records(const ref& s) const noexcept {
-    if (s.entsize() != sizeof(T)) return make_error(errc::bad_entsize, s.index().value, s.offset());
+    if (s.entsize() != sizeof(T)) return make_error(errc::bad_entsize, s.index(), s.offset());
     return records_unchecked_entsize<T>(s);
   }
 
   // Same, for sections whose sh_entsize is conventionally 0 or unreliable (groups, RELR in old producers).
   template <pod_record T>
   [[nodiscard]] result<std::span<const T>> records_unchecked_entsize(const ref& s) const noexcept {
-    if (s.size() % sizeof(T) != 0) return make_error(errc::bad_section_size, s.index().value, s.offset());
+    if (s.size() % sizeof(T) != 0) return make_error(errc::bad_section_size, s.index(), s.offset());
     if (s.type() == elf::SHT_NOBITS) return std::span<const T>{};
-    return records_at<T>(bytes_, s.offset(), s.size() / sizeof(T), errc::section_out_of_bounds, s.index().value);
+    return records_at<T>(bytes_, s.offset(), s.size() / sizeof(T), errc::section_out_of_bounds, s.index());
   }
 
   // Section i as a string table (SHT_STRTAB, non-empty, NUL-terminated).
   [[nodiscard]] result<string_table> string_table_at(section_index i) const noexcept {
-    auto s = at(i.value);
-    if (!s) return s.error();
-    if (s->type() != elf::SHT_STRTAB) return make_error(errc::not_a_string_table, i.value, s->offset());
-    auto bytes = data(*s);
-    if (!bytes) return bytes.error();
-    return string_table::create(bytes.value(), i.value, s->offset());
+    ELFSIEVE_TRY(const ref s, at(i));
+    if (s.type() != elf::SHT_STRTAB) return make_error(errc::not_a_string_table, i, s.offset());
+    ELFSIEVE_TRY(const auto bytes, data(s));
+    return string_table::create(bytes, i, s.offset());
   }
 
   // The section that s.sh_link names, which must be one of `types` and not s itself.
   [[nodiscard]] result<ref> linked(const ref& s, std::initializer_list<std::uint32_t> types) const noexcept {
-    auto target = at(s.link(), errc::bad_link, s.index().value);
-    if (!target) return target.error();
-    if (target->index() == s.index()) return make_error(errc::wrong_link_type, s.index().value, s.offset());
+    ELFSIEVE_TRY(const ref target, named_by(s, s.link(), errc::bad_link, offsetof(shdr, sh_link)));
+    const error wrong = make_error(errc::wrong_link_type, s.index(), offset_of_header(s) + offsetof(shdr, sh_link));
+    if (target.index() == s.index()) return wrong;
     for (std::uint32_t t : types)
-      if (target->type() == t) return target;
-    return make_error(errc::wrong_link_type, s.index().value, s.offset());
+      if (target.type() == t) return target;
+    return wrong;
   }
 
   // File offset of a section header, for error reports.
@@ -277,15 +289,14 @@ class section_table {
   std::span<const std::byte> bytes_;
   std::span<const shdr> headers_;
   string_table names_{};
-  std::uint32_t names_index_ = 0;
+  section_index names_index_{};  // 0: the file has no section names
   error names_error_{};
 };
 
 template <elf_layout L>
 result<section_table<L>> file<L>::sections() const noexcept {
-  auto headers = section_headers();
-  if (!headers) return headers.error();
-  return section_table<L>(bytes_, headers.value(), shstrndx(headers->size()));
+  ELFSIEVE_TRY(const auto headers, section_headers());
+  return section_table<L>(bytes_, headers, shstrndx(headers.size()));
 }
 
 }  // namespace elfsieve

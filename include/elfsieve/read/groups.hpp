@@ -17,21 +17,18 @@ class section_group {
   using word = typename L::word;
 
   [[nodiscard]] static result<section_group> create(const section_table<L>& sections, section_index index) noexcept {
-    auto s = sections.at(index.value);
-    if (!s) return s.error();
-    if (s->type() != elf::SHT_GROUP) return make_error(errc::wrong_section_type, index.value, s->offset());
-    auto words = sections.template records<word>(*s);
-    if (!words) return words.error();
-    if (words->empty()) return make_error(errc::bad_group, index.value, s->offset());
-    auto symtab = sections.linked(*s, {elf::SHT_SYMTAB});
-    if (!symtab) return symtab.error();
-    const auto members = words->subspan(1);
+    ELFSIEVE_TRY(const section_ref<L> s, sections.at(index));
+    if (s.type() != elf::SHT_GROUP) return make_error(errc::wrong_section_type, index, s.offset());
+    ELFSIEVE_TRY(const auto words, sections.template records<word>(s));
+    if (words.empty()) return make_error(errc::bad_group, index, s.offset());
+    ELFSIEVE_TRY(const section_ref<L> symtab, sections.linked(s, {elf::SHT_SYMTAB}));
+    const auto members = words.subspan(1);
     for (std::size_t i = 0; i < members.size(); ++i) {
       const std::uint32_t m = members[i].value();
       if (m == 0 || m >= sections.size() || m == index.value)
-        return make_error(errc::bad_group, index.value, s->offset() + 4 * (i + 1));
+        return make_error(errc::bad_group, index, s.offset() + 4 * (i + 1));
     }
-    return section_group(words->front().value(), members, symtab->index(), s->info());
+    return section_group(words.front().value(), members, symtab.index(), s.info());
   }
 
   [[nodiscard]] std::uint32_t flags() const noexcept { return flags_; }
@@ -43,18 +40,27 @@ class section_group {
     return section_index(members_[i].value());
   }
   [[nodiscard]] std::span<const word> members() const noexcept { return members_; }
-  // The signature is symbol signature_symbol() of symbol table signature_table() (checked on lookup).
+  // The signature is symbol signature() of symbol table signature_table() (sh_info as stated; checked on lookup).
   [[nodiscard]] section_index signature_table() const noexcept { return symtab_; }
-  [[nodiscard]] std::uint32_t signature_symbol() const noexcept { return signature_; }
+  [[nodiscard]] symbol_index signature() const noexcept { return signature_; }
+  // The same as a raw number (kept for callers that compare it with a table size).
+  [[nodiscard]] std::uint32_t signature_symbol() const noexcept { return signature_.value; }
 
  private:
   section_group(std::uint32_t flags, std::span<const word> members, section_index symtab,
                 std::uint32_t signature) noexcept
-      : flags_(flags), members_(members), symtab_(symtab), signature_(signature) {}
+      : flags_(flags), members_(members), symtab_(symtab), signature_(symbol_index(signature)) {}
   std::uint32_t flags_;
   std::span<const word> members_;
   section_index symtab_;
-  std::uint32_t signature_;
+  symbol_index signature_;
 };
+
+// The SHT_GROUP section `index`, its layout deduced from `sections`.
+template <elf_layout L>
+[[nodiscard]] result<section_group<L>> section_group_at(const section_table<L>& sections,
+                                                        section_index index) noexcept {
+  return section_group<L>::create(sections, index);
+}
 
 }  // namespace elfsieve

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -27,9 +28,15 @@ class note_range {
 
   // `alignment` is the section's sh_addralign or the segment's p_align: 8 for 8-byte-aligned notes (GNU
   // properties in ELF64), anything else means 4.
-  note_range(std::span<const std::byte> data, std::uint64_t alignment, std::uint32_t section = no_section,
+  // `section` and `file_offset` say where `data` lies in the file, for errors (a PT_NOTE segment has no section).
+  note_range(std::span<const std::byte> data, std::uint64_t alignment, std::optional<section_index> section = {},
              std::uint64_t file_offset = 0) noexcept
       : data_(data), align_(alignment == 8 ? 8 : 4), section_(section), file_offset_(file_offset) {}
+  // Transitional: a raw section number where no_section means none.
+  note_range(std::span<const std::byte> data, std::uint64_t alignment, std::uint32_t section,
+             std::uint64_t file_offset = 0) noexcept
+      : note_range(data, alignment,
+                   section == no_section ? std::optional<section_index>{} : section_index(section), file_offset) {}
 
   class iterator {
    public:
@@ -75,8 +82,8 @@ class note_range {
   }
 
   [[nodiscard]] result<note> parse_at(std::uint64_t offset, std::uint64_t& next) const noexcept {
-    const error bad = make_error(errc::bad_note, section_, file_offset_ + offset);
-    auto header = record_at<nhdr>(data_, offset, errc::bad_note, section_);
+    const error bad = error_in(errc::bad_note, section_, file_offset_ + offset);
+    auto header = record_at<nhdr>(data_, offset, errc::bad_note);
     if (!header) return bad;
     const std::uint64_t namesz = header.value()->n_namesz.value();
     const std::uint64_t descsz = header.value()->n_descsz.value();
@@ -98,7 +105,7 @@ class note_range {
 
   std::span<const std::byte> data_;
   std::uint64_t align_;
-  std::uint32_t section_;
+  std::optional<section_index> section_;
   std::uint64_t file_offset_;
 };
 

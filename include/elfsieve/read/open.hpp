@@ -17,15 +17,15 @@ namespace elfsieve {
 enum class layout_id : std::uint8_t { le32, be32, le64, be64 };
 
 [[nodiscard]] inline result<layout_id> detect_layout(std::span<const std::byte> bytes) noexcept {
-  if (bytes.size() < elf::EI_NIDENT) return make_error(errc::truncated_header, no_section, 0);
+  if (bytes.size() < elf::EI_NIDENT) return make_error_at(errc::truncated_header, 0);
   if (bytes[0] != std::byte{0x7f} || bytes[1] != std::byte{'E'} || bytes[2] != std::byte{'L'} ||
       bytes[3] != std::byte{'F'})
-    return make_error(errc::bad_magic, no_section, 0);
+    return make_error_at(errc::bad_magic, 0);
   const auto cls = std::to_integer<std::uint8_t>(bytes[elf::EI_CLASS]);
   const auto data = std::to_integer<std::uint8_t>(bytes[elf::EI_DATA]);
-  if (cls != elf::ELFCLASS32 && cls != elf::ELFCLASS64) return make_error(errc::bad_class, no_section, elf::EI_CLASS);
+  if (cls != elf::ELFCLASS32 && cls != elf::ELFCLASS64) return make_error_at(errc::bad_class, elf::EI_CLASS);
   if (data != elf::ELFDATA2LSB && data != elf::ELFDATA2MSB)
-    return make_error(errc::bad_data_encoding, no_section, elf::EI_DATA);
+    return make_error_at(errc::bad_data_encoding, elf::EI_DATA);
   const bool little = data == elf::ELFDATA2LSB;
   if (cls == elf::ELFCLASS32) return little ? layout_id::le32 : layout_id::be32;
   return little ? layout_id::le64 : layout_id::be64;
@@ -68,9 +68,8 @@ auto visit(std::span<const std::byte> bytes, V&& visitor) {
   if (!id) return out(id.error());
   auto run = [&](auto tag) -> out {
     using L = decltype(tag);
-    auto f = file<L>::create(bytes);
-    if (!f) return f.error();
-    return detail::call_visitor(visitor, f.value());
+    ELFSIEVE_TRY(const file<L> f, file<L>::create(bytes));
+    return detail::call_visitor(visitor, f);
   };
   switch (id.value()) {
     case layout_id::le32: return run(elf32le{});

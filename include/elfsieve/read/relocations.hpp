@@ -34,32 +34,26 @@ class reloc_table {
   // The SHT_REL or SHT_RELA section `index`. sh_link 0 means no symbol table (every r_sym must then be 0);
   // sh_info 0 means the relocations apply to no particular section (dynamic relocations).
   [[nodiscard]] static result<reloc_table> create(const section_table<L>& sections, section_index index) noexcept {
-    auto s = sections.at(index.value);
-    if (!s) return s.error();
+    ELFSIEVE_TRY(const section_ref<L> s, sections.at(index));
     reloc_table table;
     table.section_ = index;
-    table.file_offset_ = s->offset();
-    if (s->type() == elf::SHT_RELA) {
-      auto records = sections.template records<rela>(*s);
-      if (!records) return records.error();
-      table.rela_ = records.value();
+    table.file_offset_ = s.offset();
+    if (s.type() == elf::SHT_RELA) {
+      ELFSIEVE_TRY(table.rela_, sections.template records<rela>(s));
       table.is_rela_ = true;
-    } else if (s->type() == elf::SHT_REL) {
-      auto records = sections.template records<rel>(*s);
-      if (!records) return records.error();
-      table.rel_ = records.value();
+    } else if (s.type() == elf::SHT_REL) {
+      ELFSIEVE_TRY(table.rel_, sections.template records<rel>(s));
     } else {
-      return make_error(errc::wrong_section_type, index.value, s->offset());
+      return make_error(errc::wrong_section_type, index, s.offset());
     }
-    if (s->link() != 0) {
-      auto symtab = sections.linked(*s, {elf::SHT_SYMTAB, elf::SHT_DYNSYM});
-      if (!symtab) return symtab.error();
-      table.symtab_ = symtab->index();
+    if (s.link() != 0) {
+      ELFSIEVE_TRY(const section_ref<L> symtab, sections.linked(s, {elf::SHT_SYMTAB, elf::SHT_DYNSYM}));
+      table.symtab_ = symtab.index();
     }
-    if (s->info() != 0) {
-      auto target = sections.at(s->info(), errc::bad_info, index.value);
-      if (!target) return target.error();
-      table.target_ = target->index();
+    if (s.info() != 0) {
+      ELFSIEVE_TRY(const section_ref<L> target,
+                   sections.named_by(s, s.info(), errc::bad_info, offsetof(typename L::shdr, sh_info)));
+      table.target_ = target.index();
     }
     return table;
   }
@@ -96,8 +90,8 @@ class reloc_table {
   // The symbol relocation i names, looked up in `symbols`, which must be this section's sh_link table.
   [[nodiscard]] result<symbol_ref<L>> symbol_of(std::size_t i, const symbol_table<L>& symbols) const noexcept {
     if (symbols.section() != symtab_ || symtab_.value == 0)
-      return make_error(errc::wrong_symbol_table, section_.value, entry_file_offset(i));
-    return symbols.at((*this)[i].symbol, section_.value, entry_file_offset(i));
+      return make_error(errc::wrong_symbol_table, section_, entry_file_offset(i));
+    return symbols.at((*this)[i].symbol, section_, entry_file_offset(i));
   }
 
   using iterator = detail::index_iterator<reloc_table, std::size_t>;
@@ -123,14 +117,11 @@ class relr_table {
   using uword_t = typename L::uword_t;
 
   [[nodiscard]] static result<relr_table> create(const section_table<L>& sections, section_index index) noexcept {
-    auto s = sections.at(index.value);
-    if (!s) return s.error();
-    if (s->type() != elf::SHT_RELR) return make_error(errc::wrong_section_type, index.value, s->offset());
-    auto words = sections.template records<uword>(*s);
-    if (!words) return words.error();
-    if (!words->empty() && (words->front().value() & 1) != 0)
-      return make_error(errc::bad_relr, index.value, s->offset());
-    return relr_table(words.value());
+    ELFSIEVE_TRY(const section_ref<L> s, sections.at(index));
+    if (s.type() != elf::SHT_RELR) return make_error(errc::wrong_section_type, index, s.offset());
+    ELFSIEVE_TRY(const auto words, sections.template records<uword>(s));
+    if (!words.empty() && (words.front().value() & 1) != 0) return make_error(errc::bad_relr, index, s.offset());
+    return relr_table(words);
   }
 
   [[nodiscard]] std::span<const uword> entries() const noexcept { return words_; }
@@ -165,5 +156,17 @@ class relr_table {
   explicit relr_table(std::span<const uword> words) noexcept : words_(words) {}
   std::span<const uword> words_;
 };
+
+// The REL or RELA section `index`, its layout deduced from `sections`.
+template <elf_layout L>
+[[nodiscard]] result<reloc_table<L>> reloc_table_at(const section_table<L>& sections, section_index index) noexcept {
+  return reloc_table<L>::create(sections, index);
+}
+
+// The SHT_RELR section `index`, its layout deduced from `sections`.
+template <elf_layout L>
+[[nodiscard]] result<relr_table<L>> relr_table_at(const section_table<L>& sections, section_index index) noexcept {
+  return relr_table<L>::create(sections, index);
+}
 
 }  // namespace elfsieve

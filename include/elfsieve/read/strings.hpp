@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -16,32 +17,36 @@ class string_table {
 
   // `data` is the table's bytes; `section` and `file_offset` are where it came from, for errors. The table must
   // be non-empty and end in NUL, so that every in-range offset names a terminated string.
-  [[nodiscard]] static result<string_table> create(std::span<const std::byte> data, std::uint32_t section,
+  [[nodiscard]] static result<string_table> create(std::span<const std::byte> data,
+                                                   std::optional<section_index> section,
                                                    std::uint64_t file_offset) noexcept {
-    if (data.empty()) return make_error(errc::empty_string_table, section, file_offset);
+    if (data.empty()) return error_in(errc::empty_string_table, section, file_offset);
     if (data.back() != std::byte{0})
-      return make_error(errc::string_table_not_terminated, section, file_offset + data.size() - 1);
+      return error_in(errc::string_table_not_terminated, section, file_offset + data.size() - 1);
     return string_table(data, section, file_offset);
   }
 
   // The NUL-terminated string at `offset`.
   [[nodiscard]] result<std::string_view> get(std::uint64_t offset) const noexcept {
-    if (offset >= data_.size()) return make_error(errc::string_out_of_range, section_, file_offset_ + offset);
+    // The offset past the table is where the string would have been, had the table been long enough.
+    if (offset >= data_.size()) return error_in(errc::string_out_of_range, section_, file_offset_ + offset);
     const char* first = reinterpret_cast<const char*>(data_.data()) + offset;
     // create() guarantees a NUL at the end, so strlen cannot leave the table.
     return std::string_view(first, std::strlen(first));
   }
 
   [[nodiscard]] std::span<const std::byte> bytes() const noexcept { return data_; }
-  [[nodiscard]] std::uint32_t section() const noexcept { return section_; }
+  // The section the table came from; none for a table made from other bytes.
+  [[nodiscard]] std::optional<section_index> section() const noexcept { return section_; }
   [[nodiscard]] bool empty() const noexcept { return data_.empty(); }
 
  private:
-  string_table(std::span<const std::byte> data, std::uint32_t section, std::uint64_t file_offset) noexcept
+  string_table(std::span<const std::byte> data, std::optional<section_index> section,
+               std::uint64_t file_offset) noexcept
       : data_(data), section_(section), file_offset_(file_offset) {}
 
   std::span<const std::byte> data_{};
-  std::uint32_t section_ = no_section;
+  std::optional<section_index> section_;
   std::uint64_t file_offset_ = 0;
 };
 

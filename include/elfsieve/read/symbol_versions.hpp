@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -40,20 +41,15 @@ class symbol_versions {
     symbol_versions v;
     for (auto s : sections) {
       if (s.type() == elf::SHT_GNU_versym && s.link() == symbols.section().value) {
-        auto records = sections.template records<half>(s);
-        if (!records) return records.error();
-        if (records->size() != symbols.size())
-          return make_error(errc::bad_version_data, s.index().value, s.offset());
-        v.versym_ = records.value();
-      } else if (s.type() == elf::SHT_GNU_verdef && v.verdef_.section == no_section) {
-        auto chain = chain_of(sections, s);
-        if (!chain) return chain.error();
-        v.verdef_ = chain.value();
+        ELFSIEVE_TRY(v.versym_, sections.template records<half>(s));
+        if (v.versym_.size() != symbols.size()) return make_error(errc::bad_version_data, s.index(), s.offset());
+        v.versym_section_ = s.index();
+        v.versym_offset_ = s.offset();
+      } else if (s.type() == elf::SHT_GNU_verdef && !v.verdef_.section) {
+        ELFSIEVE_TRY(v.verdef_, chain_of(sections, s));
         index_definitions(v.verdef_);
-      } else if (s.type() == elf::SHT_GNU_verneed && v.verneed_.section == no_section) {
-        auto chain = chain_of(sections, s);
-        if (!chain) return chain.error();
-        v.verneed_ = chain.value();
+      } else if (s.type() == elf::SHT_GNU_verneed && !v.verneed_.section) {
+        ELFSIEVE_TRY(v.verneed_, chain_of(sections, s));
         index_needs(v.verneed_);
       }
     }
@@ -70,13 +66,14 @@ class symbol_versions {
     out.index = raw & elf::VERSYM_VERSION;
     out.hidden = (raw & elf::VERSYM_HIDDEN) != 0;
     if (out.index == elf::VER_NDX_LOCAL || out.index == elf::VER_NDX_GLOBAL) return out;
-    auto found = lookup(verdef_, out, true);
-    if (!found) return found.error();
-    if (found.value()) return out;
-    auto needed = lookup(verneed_, out, false);
-    if (!needed) return needed.error();
-    if (needed.value()) return out;
-    return make_error(errc::bad_version_data, no_section, out.index);
+    ELFSIEVE_TRY(const bool found, lookup(verdef_, out, true));
+    if (found) return out;
+    ELFSIEVE_TRY(const bool needed, lookup(verneed_, out, false));
+    if (needed) return out;
+    // The versym entry of the symbol names the version.
+    return with_detail(make_error(errc::unknown_version_index, versym_section_,
+                                  versym_offset_ + std::uint64_t{i.value} * sizeof(half)),
+                       out.index);
   }
 
  private:
@@ -95,24 +92,21 @@ class symbol_versions {
     std::span<const std::byte> data{};
     string_table strings{};
     std::uint32_t count = 0;
-    std::uint32_t section = no_section;
+    std::optional<section_index> section{};
     std::uint64_t file_offset = 0;
     std::vector<version_entry> entries{};
     error walk_error{};  // what stopped the walk early, reported for indices not found before it
   };
 
   [[nodiscard]] static result<chain> chain_of(const section_table<L>& sections, const section_ref<L>& s) noexcept {
-    auto data = sections.data(s);
-    if (!data) return data.error();
-    auto strtab = sections.linked(s, {elf::SHT_STRTAB});
-    if (!strtab) return strtab.error();
-    auto strings = sections.string_table_at(strtab->index());
-    if (!strings) return strings.error();
-    return chain{data.value(), strings.value(), s.info(), s.index().value, s.offset(), {}, {}};
+    ELFSIEVE_TRY(const auto data, sections.data(s));
+    ELFSIEVE_TRY(const section_ref<L> strtab, sections.linked(s, {elf::SHT_STRTAB}));
+    ELFSIEVE_TRY(const string_table strings, sections.string_table_at(strtab.index()));
+    return chain{data, strings, s.info(), s.index(), s.offset(), {}, {}};
   }
 
   [[nodiscard]] static error bad(const chain& c, std::uint64_t offset) noexcept {
-    return make_error(errc::bad_version_data, c.section, c.file_offset + offset);
+    return error_in(errc::bad_version_data, c.section, c.file_offset + offset);
   }
 
   static void sort_entries(chain& c) {
@@ -131,7 +125,7 @@ class symbol_versions {
         c.walk_error = bad(c, offset);
         break;
       }
-      auto def = record_at<verdef>(c.data, offset, errc::bad_version_data, c.section);
+      auto def = record_at<verdef>(c.data, offset, errc::bad_version_data);
       if (!def) {
         c.walk_error = bad(c, offset);
         break;
@@ -143,7 +137,7 @@ class symbol_versions {
       std::uint64_t aux_offset = 0;
       if (add_overflows(offset, d.vd_aux.value(), aux_offset)) {
         e.failure = bad(c, offset);
-      } else if (auto aux = record_at<verdaux>(c.data, aux_offset, errc::bad_version_data, c.section); !aux) {
+      } else if (auto aux = record_at<verdaux>(c.data, aux_offset, errc::bad_version_data); !aux) {
         e.failure = bad(c, aux_offset);
       } else if (auto name = c.strings.get(aux.value()->vda_name.value()); !name) {
         e.failure = name.error();
@@ -169,7 +163,7 @@ class symbol_versions {
         c.walk_error = bad(c, offset);
         break;
       }
-      auto need = record_at<verneed>(c.data, offset, errc::bad_version_data, c.section);
+      auto need = record_at<verneed>(c.data, offset, errc::bad_version_data);
       if (!need) {
         c.walk_error = bad(c, offset);
         break;
@@ -185,7 +179,7 @@ class symbol_versions {
           c.walk_error = bad(c, aux_offset);
           break;
         }
-        auto aux = record_at<vernaux>(c.data, aux_offset, errc::bad_version_data, c.section);
+        auto aux = record_at<vernaux>(c.data, aux_offset, errc::bad_version_data);
         if (!aux) {
           c.walk_error = bad(c, aux_offset);
           break;
@@ -227,8 +221,16 @@ class symbol_versions {
   }
 
   std::span<const half> versym_{};
+  section_index versym_section_{};
+  std::uint64_t versym_offset_ = 0;
   chain verdef_{};
   chain verneed_{};
 };
+
+// symbol_versions<L>::create with L deduced.
+template <elf_layout L>
+[[nodiscard]] result<symbol_versions<L>> versions_of(const section_table<L>& sections, const symbol_table<L>& symbols) {
+  return symbol_versions<L>::create(sections, symbols);
+}
 
 }  // namespace elfsieve

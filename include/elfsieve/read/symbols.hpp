@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -60,35 +61,31 @@ class symbol_table {
 
   // The symbol table in section `index`, which must be SHT_SYMTAB or SHT_DYNSYM.
   [[nodiscard]] static result<symbol_table> create(const section_table<L>& sections, section_index index) noexcept {
-    auto s = sections.at(index.value);
-    if (!s) return s.error();
-    if (s->type() != elf::SHT_SYMTAB && s->type() != elf::SHT_DYNSYM)
-      return make_error(errc::wrong_section_type, index.value, s->offset());
-    auto records = sections.template records<sym>(*s);
-    if (!records) return records.error();
-    auto strtab = sections.linked(*s, {elf::SHT_STRTAB});
-    if (!strtab) return strtab.error();
-    auto names = sections.string_table_at(strtab->index());
-    if (!names) return names.error();
-    symbol_table table(records.value(), names.value(), *s, sections.size());
+    ELFSIEVE_TRY(const section_ref<L> s, sections.at(index));
+    if (s.type() != elf::SHT_SYMTAB && s.type() != elf::SHT_DYNSYM)
+      return make_error(errc::wrong_section_type, index, s.offset());
+    ELFSIEVE_TRY(const auto records, sections.template records<sym>(s));
+    ELFSIEVE_TRY(const section_ref<L> strtab, sections.linked(s, {elf::SHT_STRTAB}));
+    ELFSIEVE_TRY(const string_table names, sections.string_table_at(strtab.index()));
+    symbol_table table(records, names, s, sections.size());
     for (auto candidate : sections) {
       if (candidate.type() != elf::SHT_SYMTAB_SHNDX || candidate.link() != index.value) continue;
-      auto shndx = sections.template records<word>(candidate);
-      if (!shndx) return shndx.error();
-      if (shndx->size() != records->size())
-        return make_error(errc::symtab_shndx_mismatch, candidate.index().value, candidate.offset());
-      table.shndx_ = shndx.value();
-      table.shndx_section_ = candidate.index().value;
+      ELFSIEVE_TRY(const auto shndx, sections.template records<word>(candidate));
+      if (shndx.size() != records.size())
+        return make_error(errc::symtab_shndx_mismatch, candidate.index(), candidate.offset());
+      table.shndx_ = shndx;
+      table.shndx_section_ = candidate.index();
+      table.shndx_offset_ = candidate.offset();
       break;
     }
     return table;
   }
 
   // The first section of type `type` (SHT_SYMTAB or SHT_DYNSYM) as a symbol table; errc::not_found if none.
+  // find_symbol_table(sections, type) says the same without naming L.
   [[nodiscard]] static result<symbol_table> find(const section_table<L>& sections, std::uint32_t type) noexcept {
-    auto s = sections.find_type(type);
-    if (!s) return s.error();
-    return create(sections, s->index());
+    ELFSIEVE_TRY(const section_ref<L> s, sections.find_type(type));
+    return create(sections, s.index());
   }
 
   [[nodiscard]] std::size_t size() const noexcept { return syms_.size(); }
@@ -105,16 +102,23 @@ class symbol_table {
     Expects(i.value < syms_.size());
     return ref(&syms_[i.value], i);
   }
-  // For an index read from the file (a relocation's r_sym, a group's sh_info...).
-  [[nodiscard]] result<ref> at(std::uint32_t i, std::uint32_t from_section = no_section,
-                               std::uint64_t at_offset = 0) const noexcept {
-    if (i >= syms_.size()) return make_error(errc::bad_symbol_index, from_section, at_offset);
+  // For an index from the caller or the file: errc::bad_symbol_index with the index as detail.
+  [[nodiscard]] result<ref> at(std::uint32_t i) const noexcept {
+    if (i >= syms_.size()) return with_detail(make_error(errc::bad_symbol_index), i);
+    return ref(&syms_[i], symbol_index(i));
+  }
+  [[nodiscard]] result<ref> at(symbol_index i) const noexcept { return at(i.value); }
+  // For an index read from a record of the file (a relocation's r_sym...): the error names the section and the
+  // file offset of that record.
+  [[nodiscard]] result<ref> at(std::uint32_t i, section_index from_section,
+                               std::uint64_t record_offset) const noexcept {
+    if (i >= syms_.size()) return with_detail(make_error(errc::bad_symbol_index, from_section, record_offset), i);
     return ref(&syms_[i], symbol_index(i));
   }
 
   [[nodiscard]] result<std::string_view> name(const ref& s) const noexcept {
     auto n = names_.get(s.name_offset());
-    if (!n) return make_error(errc::string_out_of_range, section_.value, record_offset(s));
+    if (!n) return make_error(errc::string_out_of_range, section_, record_offset(s));
     return n;
   }
 
@@ -124,15 +128,19 @@ class symbol_table {
     using k = symbol_section::kind;
     if (raw == elf::SHN_UNDEF) return symbol_section{k::undefined, section_index(0)};
     if (raw == elf::SHN_XINDEX) {
-      if (shndx_.empty()) return make_error(errc::missing_symtab_shndx, section_.value, record_offset(s));
+      if (shndx_.empty() || !shndx_section_)
+        return make_error(errc::missing_symtab_shndx, section_, record_offset(s));
       const std::uint32_t real = shndx_[s.index().value].value();
-      if (real >= section_count_) return make_error(errc::bad_symbol_section, shndx_section_, record_offset(s));
+      // The entry's own offset in SHT_SYMTAB_SHNDX is where the bad index is.
+      if (real >= section_count_)
+        return make_error(errc::bad_symbol_section, *shndx_section_,
+                          shndx_offset_ + std::uint64_t{s.index().value} * sizeof(word));
       return symbol_section{k::regular, section_index(real)};
     }
     if (raw == elf::SHN_ABS) return symbol_section{k::absolute, section_index(raw)};
     if (raw == elf::SHN_COMMON) return symbol_section{k::common, section_index(raw)};
     if (raw >= elf::SHN_LORESERVE) return symbol_section{k::reserved, section_index(raw)};
-    if (raw >= section_count_) return make_error(errc::bad_symbol_section, section_.value, record_offset(s));
+    if (raw >= section_count_) return make_error(errc::bad_symbol_section, section_, record_offset(s));
     return symbol_section{k::regular, section_index(raw)};
   }
 
@@ -161,9 +169,24 @@ class symbol_table {
   section_index section_;
   std::uint32_t type_;
   std::uint32_t first_nonlocal_;
-  std::uint32_t shndx_section_ = no_section;
+  std::optional<section_index> shndx_section_;
+  std::uint64_t shndx_offset_ = 0;
   std::size_t section_count_;
   std::uint64_t file_offset_;
 };
+
+// The first section of type `type` (SHT_SYMTAB or SHT_DYNSYM) as a symbol table, its layout deduced from
+// `sections`; errc::not_found if there is none.
+template <elf_layout L>
+[[nodiscard]] result<symbol_table<L>> find_symbol_table(const section_table<L>& sections,
+                                                        std::uint32_t type) noexcept {
+  return symbol_table<L>::find(sections, type);
+}
+
+// The symbol table in section `index`, its layout deduced from `sections`.
+template <elf_layout L>
+[[nodiscard]] result<symbol_table<L>> symbol_table_at(const section_table<L>& sections, section_index index) noexcept {
+  return symbol_table<L>::create(sections, index);
+}
 
 }  // namespace elfsieve
