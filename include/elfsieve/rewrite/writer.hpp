@@ -248,7 +248,9 @@ class object_emitter {
       if (kind == nullptr) return make_error(errc::wrong_section_type, table.section(), table.entry_file_offset(k));
       const std::uint64_t position = rel_field_position(f.type(), target.addr(), r.offset);
       const auto field = contents ? read_rel_field<L>(*contents, position, kind->width) : std::nullopt;
-      if (!field) return make_error(errc::section_out_of_bounds, table.section(), table.entry_file_offset(k));
+      // The field must also lie inside the output section (a rebuilt table may be smaller than its input).
+      if (!field || position + field->width > layout_.size(target.index()))
+        return make_error(errc::section_out_of_bounds, table.section(), table.entry_file_offset(k));
       write_rel_field<L>(out.data() + base + position, field->width, field->value + e.delta);
     }
     return {};
