@@ -222,3 +222,20 @@ gone: .quad 0
     CHECK(out.error().section == section_index(static_cast<std::uint32_t>(section_named(input, ".rela.data"))));
   }
 }
+
+TEST_CASE("writer.a_kept_group_needs_its_signature", "[writer]") {
+  const auto object = build("group", {"as", "--64"}, R"(
+  .section .text.b,"axG",@progbits,b,comdat
+  .globl b
+b: ret
+)", ".s");
+  const auto input = read_file(object);
+  auto out = rewrite(input, [&](auto& edits) -> result<void> {
+    for (auto s : *edits.symbols())
+      if (auto n = edits.symbols()->name(s); n && n.value() == "b") edits.drop_symbol(s.index());
+    return {};
+  });
+  REQUIRE_FALSE(out.has_value());
+  CHECK(out.error().code == errc::bad_group_signature);
+  CHECK(out.error().section == section_index(static_cast<std::uint32_t>(section_named(input, ".group"))));
+}

@@ -285,11 +285,8 @@ class object_emitter {
       if (elf::sh_info_is_section(s.type(), s.flags()) && s.info() != 0 && s.info() < n)
         if (auto info = numbers_.section(section_index(s.info()))) h.sh_info.set(info->value);
       if (symtab != nullptr && s.index() == symtab->section()) h.sh_info.set(numbers_.first_global());
-      if (symtab != nullptr && s.type() == elf::SHT_GROUP && s.info() < symtab->size()) {
-        // A signature that is not written leaves 0xffffffff, as before the numbering had a type.
-        const auto signature = numbers_.symbol(symbol_index(s.info()));
-        h.sh_info.set(signature ? signature->value : 0xffffffffu);
-      }
+      if (symtab != nullptr && s.type() == elf::SHT_GROUP && s.info() < symtab->size())
+        h.sh_info.set(numbers_.symbol(symbol_index(s.info())).value_or(symbol_index(0)).value);  // checked written
       if (edits_.section(s.index()).clear_merge)
         h.sh_flags.set(static_cast<typename L::uword_t>(s.flags() & ~elf::SHF_MERGE));
       detail::put(out, shoff + std::uint64_t{to->value} * sizeof(shdr), h);
@@ -341,20 +338,33 @@ template <elf_layout L>
     case section_content::section_strings: return names.section_strings().size();
     case section_content::shndx: return std::uint64_t{numbers.symbol_count()} * 4;
     case section_content::group: {
-      auto group = section_group<L>::create(sections, s.index());
-      if (!group) return s.size();
+      ELFSIEVE_TRY(const auto group, section_group<L>::create(sections, s.index()));
       std::uint64_t words = 1;
-      for (std::size_t m = 0; m < group->size(); ++m) words += edits.section_kept(group->member(m)) ? 1u : 0u;
+      for (std::size_t m = 0; m < group.size(); ++m) words += edits.section_kept(group.member(m)) ? 1u : 0u;
       return words * 4;
     }
   }
   return s.size();
 }
 
+// Every kept group's signature symbol must be written, or the group would name no symbol.
+template <elf_layout L>
+[[nodiscard]] result<void> check_group_signatures(const object_edits<L>& edits, const renumbering<L>& numbers) {
+  const symbol_table<L>* symtab = edits.symbols();
+  if (symtab == nullptr) return {};
+  for (auto s : edits.sections()) {
+    if (s.index().value == 0 || !edits.section_kept(s.index()) || s.type() != elf::SHT_GROUP) continue;
+    if (s.info() < symtab->size() && !numbers.symbol(symbol_index(s.info())))
+      return make_error(errc::bad_group_signature, s.index(), s.offset());
+  }
+  return {};
+}
+
 // Writes the object `edits` describes into `out` (replacing its contents; its capacity is reused).
 template <elf_layout L>
 [[nodiscard]] result<void> write_object(const object_edits<L>& edits, std::vector<std::byte>& out) {
   ELFSIEVE_TRY(const auto numbers, renumbering<L>::create(edits));
+  ELFSIEVE_TRY_VOID(check_group_signatures(edits, numbers));
   ELFSIEVE_TRY(const auto names, rebuilt_names<L>::create(edits, numbers));
   auto size_of = [&](const section_ref<L>& s) { return rewritten_size(edits, numbers, names, s); };
   ELFSIEVE_TRY(const auto layout, file_layout<L>::create(edits, numbers.section_count(), size_of));
