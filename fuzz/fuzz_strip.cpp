@@ -1,4 +1,4 @@
-// Strips arbitrary bytes: whatever elfsieve accepts as ELF is planned and rewritten with a policy and options chosen
+// Strips arbitrary bytes (and rewrites them with the identity edit, the writer without a plan): whatever elfsieve accepts as ELF is planned and rewritten with a policy and options chosen
 // from the input; the output must open cleanly in every layer, must mean the same as the input to the independent
 // semantic oracle (tests/support/strip_oracle.hpp, its own minimal ELF decoder), and stripping it again with
 // the same settings must give the same bytes. Errors are fine; crashes, hangs, UB and broken promises are not.
@@ -106,12 +106,24 @@ void strip_and_check(std::span<const std::byte> input, const setting& s) {
   check(once == twice);
 }
 
+// The writer alone, on the identity edit (no plan, so no refusals first): errors are fine, crashes are not.
+void rewrite_identity(std::span<const std::byte> input) {
+  (void)visit(input, [](const auto& f) -> result<int> {
+    using L = typename std::remove_cvref_t<decltype(f)>::layout_type;
+    ELFSIEVE_TRY(auto edits, object_edits<L>::keep_everything(f));
+    std::vector<std::byte> out;
+    ELFSIEVE_TRY_VOID(write_object(edits, out));
+    return 0;
+  });
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto bytes = std::as_bytes(std::span(data, size));
   if (size >= 4 && data[0] == 0x7f && data[1] == 'E' && data[2] == 'L' && data[3] == 'F') {
     for (unsigned b : {0x00u, 0x09u, 0x22u, 0x61u, 0x8au, 0x13u}) strip_and_check(bytes, decode(static_cast<std::uint8_t>(b)));
+    rewrite_identity(bytes);
     return 0;
   }
   if (size < 1) return 0;

@@ -35,40 +35,37 @@ struct fill_plan {
 
 template <elf_layout L>
 [[nodiscard]] result<fill_plan> plan_fill(const file<L>& f, const fill_request& request) noexcept {
-  auto sections = f.sections();
-  if (!sections) return sections.error();
-  auto target = sections->find(request.section);
-  if (!target) {
-    error e = make_error(errc::not_found);
-    e.message = "no section of that name";
-    return e;
-  }
-  if (target->type() == elf::SHT_NOBITS) return make_error(errc::fill_bad_section, target->index().value, target->offset());
-  auto bytes = sections->data(*target);
-  if (!bytes) return bytes.error();
+  ELFSIEVE_TRY(const auto sections, f.sections());
+  const auto target = sections.find(request.section);
+  if (!target) return make_error(errc::no_such_section);
+  if (target->type() == elf::SHT_NOBITS) return make_error(errc::fill_bad_section, target->index(), target->offset());
+  ELFSIEVE_TRY_VOID(sections.data(*target));
   fill_plan plan{target->offset(), target->size(), 0, 0};
   if (request.data.size() > plan.section_size)
     return with_detail(make_error(errc::fill_too_large, target->index(), target->offset()), request.data.size() - plan.section_size);
   if (request.length_symbol.empty()) return plan;
 
-  auto symbols = symbol_table<L>::find(*sections, elf::SHT_SYMTAB);
+  auto symbols = symbol_table<L>::find(sections, elf::SHT_SYMTAB);
+  if (!symbols && symbols.error().code == errc::not_found) return make_error(errc::no_such_symbol);
   if (!symbols) return symbols.error();
   for (auto s : *symbols) {
-    auto name = symbols->name(s);
-    if (!name) return name.error();
-    if (s.index().value == 0 || name.value() != request.length_symbol) continue;
-    auto where = symbols->section_of(s);
-    if (!where) return where.error();
+    ELFSIEVE_TRY(const auto name, symbols->name(s));
+    if (s.index().value == 0 || name != request.length_symbol) continue;
+    ELFSIEVE_TRY(const auto where, symbols->section_of(s));
     const std::uint64_t width = L::word_bytes;
-    auto bad = make_error(errc::fill_bad_symbol, symbols->section().value, s.index().value);
-    if (!where->is_regular() || (s.size() != 0 && s.size() != width)) return bad;
-    const auto home = (*sections)[where->index];
+    // Where the symbol's record lies in the file; the symbol index goes in the detail.
+    const auto table = sections[symbols->section()];
+    const error bad = with_detail(
+        make_error(errc::fill_bad_symbol, table.index(), table.offset() + s.index().value * sizeof(typename L::sym)),
+        s.index().value);
+    if (!where.is_regular() || (s.size() != 0 && s.size() != width)) return bad;
+    const auto home = sections[where.index];
     if (home.type() == elf::SHT_NOBITS) return bad;
     const std::uint64_t base = f.type() == elf::ET_REL ? 0 : home.addr();
     if (s.value() < base) return bad;
     const std::uint64_t at = s.value() - base;
     if (at > home.size() || home.size() - at < width) return bad;
-    if (!sections->data(home)) return bad;
+    if (!sections.data(home)) return bad;
     plan.length_offset = home.offset() + at;
     plan.length_width = static_cast<unsigned>(width);
     // The length must not land inside the data it describes.
@@ -76,9 +73,7 @@ template <elf_layout L>
       return bad;
     return plan;
   }
-  error e = make_error(errc::not_found);
-  e.message = "no symbol of that name";
-  return e;
+  return make_error(errc::no_such_symbol);
 }
 
 // The whole file with the fill applied; the input is not changed.
@@ -86,16 +81,15 @@ template <elf_layout L>
                                                                  const fill_request& request) {
   return visit(file_bytes, [&](const auto& f) -> result<std::vector<std::byte>> {
     using L = typename std::remove_cvref_t<decltype(f)>::layout_type;
-    auto plan = plan_fill(f, request);
-    if (!plan) return plan.error();
+    ELFSIEVE_TRY(const fill_plan plan, plan_fill(f, request));
     std::vector<std::byte> out(file_bytes.begin(), file_bytes.end());
-    std::byte* section = out.data() + plan->section_offset;
-    std::memset(section, 0, static_cast<std::size_t>(plan->section_size));
+    std::byte* section = out.data() + plan.section_offset;
+    std::memset(section, 0, static_cast<std::size_t>(plan.section_size));
     if (!request.data.empty()) std::memcpy(section, request.data.data(), request.data.size());
-    if (plan->length_width == 4)
-      store<std::uint32_t, L::endianness>(out.data() + plan->length_offset, static_cast<std::uint32_t>(request.data.size()));
-    else if (plan->length_width == 8)
-      store<std::uint64_t, L::endianness>(out.data() + plan->length_offset, request.data.size());
+    if (plan.length_width == 4)
+      store<std::uint32_t, L::endianness>(out.data() + plan.length_offset, static_cast<std::uint32_t>(request.data.size()));
+    else if (plan.length_width == 8)
+      store<std::uint64_t, L::endianness>(out.data() + plan.length_offset, request.data.size());
     return out;
   });
 }

@@ -1,4 +1,4 @@
-// Strip one object in memory: open it (any layout), plan, report every decision, write the new bytes.
+// Strip one object in memory: open it (any layout), plan, report every decision, write the edits the plan makes.
 // The requests are generic callables, written once for every layout:
 //   remove_section(std::string_view name, const section_ref<L>&) -> bool
 //   request(const symbol_context<L>&) -> symbol_request
@@ -14,8 +14,9 @@
 #include "elfsieve/core/error.hpp"
 #include "elfsieve/read/open.hpp"
 #include "elfsieve/analysis/reloc_kinds.hpp"
-#include "elfsieve/strip/plan.hpp"
 #include "elfsieve/rewrite/writer.hpp"
+#include "elfsieve/strip/decision.hpp"
+#include "elfsieve/strip/plan.hpp"
 
 namespace elfsieve {
 
@@ -54,9 +55,7 @@ template <class SectionFilter, class SymbolRequest, class Report>
                                                  Report&& report, std::vector<std::byte>& out) {
   return visit(input, [&](const auto& f) -> result<strip_outcome> {
     using L = typename std::remove_cvref_t<decltype(f)>::layout_type;
-    auto plan = strip_plan<L>::create(f, options, remove_section, request);
-    if (!plan) return plan.error();
-    const strip_plan<L>& p = plan.value();
+    ELFSIEVE_TRY(const strip_plan<L> p, strip_plan<L>::create(f, options, remove_section, request));
     if (const symbol_table<L>* symbols = p.symbols()) {
       const auto& sections = p.sections();
       for (auto s : *symbols) {
@@ -76,7 +75,7 @@ template <class SectionFilter, class SymbolRequest, class Report>
         report(symbol_report{name ? name.value() : std::string_view{}, d, target, type});
       }
     }
-    if (auto w = write_object(p, out); !w) return w.error();
+    ELFSIEVE_TRY_VOID(write_object(p.edits(), out));
     strip_outcome o;
     o.stats = p.stats();
     o.consumer = p.consumer();
