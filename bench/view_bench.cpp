@@ -41,7 +41,7 @@ elfsieve::result<walk_counts> walk(const elfsieve::file<L>& f) {
       auto relocs = reloc_table<L>::create(*sections, s.index());
       if (!relocs) return relocs.error();
       for (auto r : *relocs) {
-        counts.checksum ^= r.offset + r.symbol + r.type;
+        counts.checksum ^= r.offset + r.symbol.value + r.type;
         ++counts.relocations;
       }
     }

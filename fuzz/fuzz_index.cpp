@@ -100,7 +100,7 @@ void check_index(sink& out, const section_table<L>& sections, const reloc_index<
     check(listed);
     for (std::size_t i = 0; i < t.size(); ++i) {
       const relocation r = t[i];
-      out.add(r.offset + r.symbol + r.type);
+      out.add(r.offset + r.symbol.value + r.type);
       // Every relocation is found at its own offset, and only relocations at that offset are reported.
       const auto first = ix.find_at(t.section(), r.offset);
       check(first.has_value() && t[*first].offset == r.offset && *first <= i);
@@ -155,7 +155,7 @@ void check_index(sink& out, const section_table<L>& sections, const reloc_index<
       for (std::size_t k = 0; k < refs.size(); ++k) {
         const auto* t = ix.table(refs[k].section);
         check(t != nullptr && t->symbol_table_index() == s.index() && refs[k].entry < t->size());
-        check((*t)[refs[k].entry].symbol == i);
+        check((*t)[refs[k].entry].symbol.value == i);
         if (k > 0)
           check(refs[k - 1].section < refs[k].section ||
                 (refs[k - 1].section == refs[k].section && refs[k - 1].entry < refs[k].entry));

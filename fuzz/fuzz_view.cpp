@@ -58,10 +58,10 @@ void walk_symbols(sink& out, const elfsieve::section_table<L>& sections, elfsiev
     auto where = symbols->section_of(s);
     if (where) out.add(static_cast<std::uint64_t>(where->where) + where->index.value);
     else out.add_error(where);
-    auto again = symbols->at(s.index().value);
+    auto again = symbols->at(s.index());
     out.add(again ? again->raw_shndx() : 0u);
   }
-  out.add_error(symbols->at(static_cast<std::uint32_t>(symbols->size())));
+  out.add_error(symbols->at(symbol_index(static_cast<std::uint32_t>(symbols->size()))));
 
   auto versions = symbol_versions<L>::create(sections, *symbols);
   if (!versions) return out.add_error(versions);
@@ -88,7 +88,7 @@ void walk_relocs(sink& out, const elfsieve::section_table<L>& sections, elfsieve
     symbols.emplace(symbol_table<L>::create(sections, relocs->symbol_table_index()));
   for (std::size_t i = 0; i < relocs->size(); ++i) {
     const relocation r = (*relocs)[i];
-    out.add(r.offset + r.symbol + r.type + static_cast<std::uint64_t>(r.addend) + r.explicit_addend);
+    out.add(r.offset + r.symbol.value + r.type + static_cast<std::uint64_t>(r.addend) + r.explicit_addend);
     out.add(relocs->entry_file_offset(i));
     if (symbols && symbols->has_value()) {
       auto s = relocs->symbol_of(i, symbols->value());
@@ -135,7 +135,7 @@ elfsieve::result<std::uint64_t> walk(const elfsieve::file<L>& f) {
   out.add(sections->size() + sections->shstrndx().value);
   out.add_error(sections->find(".text"));
   out.add_error(sections->find_type(elf::SHT_DYNSYM));
-  out.add_error(sections->at(static_cast<std::uint32_t>(sections->size())));
+  out.add_error(sections->at(section_index(static_cast<std::uint32_t>(sections->size()))));
   for (auto s : *sections) {
     out.add(s.name_offset() + s.type() + s.flags() + s.addr() + s.offset() + s.size() + s.link() + s.info() +
             s.addralign() + s.entsize());
@@ -172,11 +172,11 @@ elfsieve::result<std::uint64_t> walk(const elfsieve::file<L>& f) {
           out.add_error(group);
           break;
         }
-        out.add(group->flags() + group->is_comdat() + group->signature_table().value + group->signature_symbol());
+        out.add(group->flags() + group->is_comdat() + group->signature_table().value + group->signature().value);
         for (std::size_t i = 0; i < group->size(); ++i) out.add(sections->operator[](group->member(i)).type());
         auto symbols = symbol_table<L>::create(*sections, group->signature_table());
         if (symbols) {
-          auto signature = symbols->at(group->signature_symbol());
+          auto signature = symbols->at(group->signature());
           if (signature) out.add_error(symbols->name(signature.value()));
         }
         break;

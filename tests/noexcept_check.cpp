@@ -54,7 +54,7 @@ elfsieve::result<unsigned long> walk(const elfsieve::file<L>& f) {
       case elf::SHT_NOTE: {
         auto data = sections->data(s);
         if (!data) return data.error();
-        for (const auto& n : note_range<L>(*data, s.addralign(), s.index().value, s.offset())) {
+        for (const auto& n : note_range<L>(*data, s.addralign(), s.index(), s.offset())) {
           if (!n) return n.error();
           ++items;
         }

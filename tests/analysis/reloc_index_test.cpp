@@ -193,7 +193,7 @@ void check_index_against_readelf(const file<L>& f, const corpus_object& object, 
     for (auto sym : *symbols) {
       for (const reloc_ref& ref : ix->references(s.index(), sym.index())) {
         const auto* t = ix->table(ref.section);
-        if (t == nullptr || t->symbol_table_index() != s.index() || (*t)[ref.entry].symbol != sym.index().value)
+        if (t == nullptr || t->symbol_table_index() != s.index() || (*t)[ref.entry].symbol != sym.index())
           note("reference listed under the wrong symbol");
         else
           ++seen[ref.section.value][ref.entry];
@@ -223,8 +223,8 @@ void check_index_against_readelf(const file<L>& f, const corpus_object& object, 
       if (t.symbol_table_index().value != 0 && seen[t.section().value][i] != 1)
         note(theirs->name + " entry " + std::to_string(i) + " indexed " +
              std::to_string(seen[t.section().value][i]) + " times");
-      if (t[i].symbol != their_sym) {
-        note(theirs->name + " entry " + std::to_string(i) + ": r_sym " + std::to_string(t[i].symbol) +
+      if (t[i].symbol != symbol_index(their_sym)) {
+        note(theirs->name + " entry " + std::to_string(i) + ": r_sym " + std::to_string(t[i].symbol.value) +
              ", readelf " + std::to_string(their_sym));
         continue;
       }

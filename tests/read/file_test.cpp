@@ -164,19 +164,20 @@ TEMPLATE_TEST_CASE("file.sections_names_and_data", "[file]", ELFSIEVE_ALL_LAYOUT
 
   CHECK(sections->contains(section_index(8)));
   CHECK_FALSE(sections->contains(section_index(9)));
-  auto past = sections->at(9, errc::bad_link, 5);
+  // An index a header field names (sh_link 9 of section 5): the error is in section 5, at that field.
+  auto past = sections->named_by((*sections)[section_index(5)], 9, errc::bad_link, offsetof(typename L::shdr, sh_link));
   REQUIRE_FALSE(past);
   CHECK(past.error().code == errc::bad_link);
   CHECK(past.error().section == section_index(5u));
   CHECK(past.error().detail == 9u);  // an index, not a file offset
-  CHECK_FALSE(past.error().offset.has_value());
+  CHECK(past.error().offset == sections->offset_of_header((*sections)[section_index(5)]) + offsetof(typename L::shdr, sh_link));
   auto beyond = sections->at(section_index(9));
   REQUIRE_FALSE(beyond);
   CHECK(beyond.error().code == errc::bad_section_index);
   CHECK(beyond.error().detail == 9u);
   CHECK_FALSE(beyond.error().offset.has_value());
   CHECK(sections->at(section_index(8))->type() == elf::SHT_STRTAB);
-  CHECK(sections->at(8)->type() == elf::SHT_STRTAB);
+  CHECK(sections->at(section_index(8))->type() == elf::SHT_STRTAB);
 }
 
 TEMPLATE_TEST_CASE("file.no_section_headers", "[file]", ELFSIEVE_ALL_LAYOUTS) {

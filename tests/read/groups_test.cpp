@@ -31,11 +31,11 @@ TEMPLATE_TEST_CASE("group.members_and_signature", "[group]", ELFSIEVE_ALL_LAYOUT
   CHECK(g->members().size() == 2u);
   CHECK(g->members()[1].value() == data);
   CHECK(g->signature_table() == section_index(syms.symtab));
-  CHECK(g->signature_symbol() == 1u);
+  CHECK(g->signature() == symbol_index(1));
   CHECK(g->signature() == symbol_index(1));
   auto symbols = symbol_table<L>::create(*sections, g->signature_table());
   REQUIRE(symbols);
-  CHECK(symbols->name(symbols->at(g->signature_symbol()).value()).value() == "f");
+  CHECK(symbols->name(symbols->at(g->signature()).value()).value() == "f");
   CHECK(symbols->at(g->signature())->index() == g->signature());
 
   auto empty = section_group<L>::create(*sections, section_index(plain));

@@ -52,13 +52,13 @@ TEMPLATE_TEST_CASE("reloc.rela_explicit_addends", "[reloc]", ELFSIEVE_ALL_LAYOUT
   CHECK(relocs->entry_file_offset(1) == img.section_offsets[6] + sizeof(typename L::rela));
   const relocation r0 = (*relocs)[0];
   CHECK(r0.offset == 4u);
-  CHECK(r0.symbol == 5u);
+  CHECK(r0.symbol == symbol_index(5));
   CHECK(r0.type == 2u);
   CHECK(r0.addend == -4);
   CHECK(r0.explicit_addend);
   const relocation r1 = (*relocs)[1];
   CHECK(r1.offset == 8u);
-  CHECK(r1.symbol == 3u);
+  CHECK(r1.symbol == symbol_index(3));
   CHECK(r1.type == 1u);
   CHECK(r1.addend == 16);
 
@@ -90,7 +90,7 @@ TEMPLATE_TEST_CASE("reloc.rel_implicit_addends", "[reloc]", ELFSIEVE_ALL_LAYOUTS
   REQUIRE(relocs->size() == 2u);
   const relocation r0 = (*relocs)[0];
   CHECK(r0.offset == 4u);
-  CHECK(r0.symbol == 5u);
+  CHECK(r0.symbol == symbol_index(5));
   CHECK(r0.type == 2u);
   CHECK(r0.addend == 0);
   CHECK_FALSE(r0.explicit_addend);
@@ -112,7 +112,7 @@ TEMPLATE_TEST_CASE("reloc.large_symbol_and_type_values", "[reloc]", ELFSIEVE_ALL
   REQUIRE(relocs);
   CHECK(relocs->symbol_table_index() == section_index(0));
   CHECK(relocs->target_section() == section_index(0));
-  CHECK((*relocs)[0].symbol == sym);
+  CHECK((*relocs)[0].symbol == symbol_index(sym));
   CHECK((*relocs)[0].type == type);
   CHECK((*relocs)[0].addend == -1);
 }

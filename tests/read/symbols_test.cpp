@@ -50,17 +50,17 @@ TEMPLATE_TEST_CASE("symbol.fields_and_names", "[symbol]", ELFSIEVE_ALL_LAYOUTS) 
   CHECK(buffer.visibility() == elf::STV_HIDDEN);
   CHECK((*symbols)[symbol_index(5)].is_undefined());
 
-  auto at = symbols->at(5);
+  auto at = symbols->at(symbol_index(5));
   REQUIRE(at);
   CHECK(at->index() == symbol_index(5));
-  auto past = symbols->at(6, section_index(9), 0x1234);
+  auto past = symbols->at(symbol_index(6), section_index(9), 0x1234);
   REQUIRE_FALSE(past);
   CHECK(past.error().code == errc::bad_symbol_index);
   CHECK(past.error().section == section_index(9u));
   CHECK(past.error().offset == 0x1234u);
   CHECK(past.error().detail == 6u);
   // Without a referring record: the index alone, no offset that would mean nothing.
-  auto bare = symbols->at(7);
+  auto bare = symbols->at(symbol_index(7));
   REQUIRE_FALSE(bare);
   CHECK(bare.error().code == errc::bad_symbol_index);
   CHECK_FALSE(bare.error().section.has_value());

@@ -158,7 +158,7 @@ class case_table {
     return with_sections([table, sym](const file<L>&, const section_table<L>& s) -> outcome {
       auto symbols = symbol_table<L>::create(s, section_index(table));
       if (!symbols) return outcome_of(symbols);
-      auto ref = symbols->at(sym);
+      auto ref = symbols->at(symbol_index(sym));
       if (!ref) return outcome_of(ref);
       auto name = symbols->name(ref.value());
       if (!name) return outcome_of(name);
@@ -190,7 +190,7 @@ class case_table {
       const auto ref = s[section_index(i)];
       auto data = s.data(ref);
       if (!data) return outcome_of(data);
-      for (const auto& n : note_range<L>(data.value(), ref.addralign(), i, ref.offset()))
+      for (const auto& n : note_range<L>(data.value(), ref.addralign(), section_index(i), ref.offset()))
         if (!n) return outcome_of(n);
       return {};
     });
@@ -812,7 +812,7 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
           auto relocs = reloc_table<L>::create(s, section_index(4));
           if (!relocs) return outcome_of(relocs);
           const relocation r = (*relocs)[0];
-          if (r.offset != 6 || r.symbol != 1 || r.type != 2 || r.addend != -5) return mismatch("relocation values");
+          if (r.offset != 6 || r.symbol != symbol_index(1) || r.type != 2 || r.addend != -5) return mismatch("relocation values");
           auto phdrs = f.program_headers();
           if (!phdrs) return outcome_of(phdrs);
           auto seg = f.segment_data((*phdrs)[0]);

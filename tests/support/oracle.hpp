@@ -731,7 +731,7 @@ void compare_sections(const file<L>& f, const section_table<L>& table, const rea
   sink.check("file", "section lines", std::uint64_t{dump.sections.size()}, std::uint64_t{table.size()});
   for (const readelf_section& r : dump.sections) {
     const std::string where = "section [" + std::to_string(r.index) + "] " + r.name;
-    auto s = table.at(r.index);
+    auto s = table.at(section_index(r.index));
     if (!s) {
       sink.add(where, "index", dec(r.index), "out of range: " + error_text(s.error()));
       continue;
@@ -802,7 +802,7 @@ void compare_symbols(const file<L>& f, const section_table<L>& table, const read
     }
     for (const readelf_symbol& rs : r.symbols) {
       const std::string where = r.name + "[" + std::to_string(rs.num) + "] " + rs.name;
-      auto sym = symbols->at(static_cast<std::uint32_t>(rs.num));
+      auto sym = symbols->at(symbol_index(static_cast<std::uint32_t>(rs.num)));
       if (!sym) {
         sink.add(where, "num", dec(rs.num), "out of range");
         continue;
@@ -900,11 +900,11 @@ void compare_relocations(const section_table<L>& table, const readelf_dump& dump
       const std::uint64_t sym = L::is64 ? rr.info >> 32 : (rr.info & 0xffffffffu) >> 8;
       const std::uint64_t type = L::is64 ? rr.info & 0xffffffffu : rr.info & 0xffu;
       sink.check(where, "offset", rr.offset, ours_r.offset);
-      sink.check(where, "symbol index", sym, std::uint64_t{ours_r.symbol});
+      sink.check(where, "symbol index", sym, std::uint64_t{ours_r.symbol.value});
       sink.check(where, "type", type, std::uint64_t{ours_r.type});
       sink.check(where, "explicit addend", rr.has_addend, ours_r.explicit_addend);
       if (rr.has_addend) sink.check(where, "addend", rr.addend, ours_r.addend);
-      if (ours_r.symbol == 0) continue;
+      if (ours_r.symbol.value == 0) continue;
       if (!symbols) {
         sink.add(where, "symbol", rr.symbol_name, "no symbol table");
         continue;

@@ -96,7 +96,7 @@ class reloc_index {
         ++i;
       });
       if (bad) {
-        const std::uint32_t sym = t[*bad].symbol;
+        const std::uint32_t sym = t[*bad].symbol.value;
         return with_detail(make_error(errc::bad_symbol_index, t.section(), t.entry_file_offset(*bad)), sym);
       }
       sorted_table[k] = sorted;

@@ -16,9 +16,6 @@
 
 namespace elfsieve {
 
-// Section index used in an error that concerns no particular section.
-inline constexpr std::uint32_t no_section = 0xffffffffu;
-
 enum class errc : std::uint16_t {
   // file header
   truncated_header = 1,   // shorter than e_ident or the layout's file header
@@ -265,11 +262,6 @@ struct error {
 // Found at a file offset, in `section` when there is one.
 [[nodiscard]] constexpr error error_in(errc code, std::optional<section_index> section, std::uint64_t offset) noexcept {
   return error{code, to_string(code), section, offset, {}, 0};
-}
-// Transitional: a raw section number where no_section means none. New code passes section_index.
-[[nodiscard]] constexpr error make_error(errc code, std::uint32_t section, std::uint64_t offset = 0) noexcept {
-  return error{code, to_string(code), section == no_section ? std::optional<section_index>{} : section_index(section),
-               offset, {}, 0};
 }
 [[nodiscard]] constexpr error with_detail(error e, std::uint64_t detail) noexcept {
   e.detail = detail;

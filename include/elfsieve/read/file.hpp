@@ -193,16 +193,6 @@ class section_table {
     if (i.value >= headers_.size()) return with_detail(make_error(errc::bad_section_index), i.value);
     return ref(&headers_[i.value], i);
   }
-  // Transitional (kept for callers not yet converted): `code` with the index as detail, in `from_section`.
-  [[nodiscard]] result<ref> at(std::uint32_t i, errc code = errc::bad_section_index,
-                               std::uint32_t from_section = no_section) const noexcept {
-    if (i >= headers_.size()) {
-      error e = with_detail(make_error(code), i);
-      if (from_section != no_section) e.section = section_index(from_section);
-      return e;
-    }
-    return ref(&headers_[i], section_index(i));
-  }
   // The section a header field of `from` names (sh_link, sh_info): `code` at that field's file offset, with the
   // field's value as detail, when it is out of range.
   [[nodiscard]] result<ref> named_by(const ref& from, std::uint32_t i, errc code,

@@ -43,8 +43,6 @@ class section_group {
   // The signature is symbol signature() of symbol table signature_table() (sh_info as stated; checked on lookup).
   [[nodiscard]] section_index signature_table() const noexcept { return symtab_; }
   [[nodiscard]] symbol_index signature() const noexcept { return signature_; }
-  // The same as a raw number (kept for callers that compare it with a table size).
-  [[nodiscard]] std::uint32_t signature_symbol() const noexcept { return signature_.value; }
 
  private:
   section_group(std::uint32_t flags, std::span<const word> members, section_index symtab,

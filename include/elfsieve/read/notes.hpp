@@ -32,11 +32,6 @@ class note_range {
   note_range(std::span<const std::byte> data, std::uint64_t alignment, std::optional<section_index> section = {},
              std::uint64_t file_offset = 0) noexcept
       : data_(data), align_(alignment == 8 ? 8 : 4), section_(section), file_offset_(file_offset) {}
-  // Transitional: a raw section number where no_section means none.
-  note_range(std::span<const std::byte> data, std::uint64_t alignment, std::uint32_t section,
-             std::uint64_t file_offset = 0) noexcept
-      : note_range(data, alignment,
-                   section == no_section ? std::optional<section_index>{} : section_index(section), file_offset) {}
 
   class iterator {
    public:

@@ -19,7 +19,7 @@ namespace elfsieve {
 // `explicit_addend` false.
 struct relocation {
   std::uint64_t offset = 0;
-  std::uint32_t symbol = 0;
+  symbol_index symbol{};
   std::uint32_t type = 0;
   std::int64_t addend = 0;
   bool explicit_addend = false;
@@ -79,12 +79,12 @@ class reloc_table {
     if (is_rela_) {
       const rela& r = rela_[i];
       const auto info = r.r_info.value();
-      return {r.r_offset.value(), L::r_sym(info), L::r_type(info), static_cast<std::int64_t>(r.r_addend.value()),
-              true};
+      return {r.r_offset.value(), symbol_index(L::r_sym(info)), L::r_type(info),
+              static_cast<std::int64_t>(r.r_addend.value()), true};
     }
     const rel& r = rel_[i];
     const auto info = r.r_info.value();
-    return {r.r_offset.value(), L::r_sym(info), L::r_type(info), 0, false};
+    return {r.r_offset.value(), symbol_index(L::r_sym(info)), L::r_type(info), 0, false};
   }
 
   // The symbol relocation i names, looked up in `symbols`, which must be this section's sh_link table.

@@ -103,17 +103,17 @@ class symbol_table {
     return ref(&syms_[i.value], i);
   }
   // For an index from the caller or the file: errc::bad_symbol_index with the index as detail.
-  [[nodiscard]] result<ref> at(std::uint32_t i) const noexcept {
-    if (i >= syms_.size()) return with_detail(make_error(errc::bad_symbol_index), i);
-    return ref(&syms_[i], symbol_index(i));
+  [[nodiscard]] result<ref> at(symbol_index i) const noexcept {
+    if (i.value >= syms_.size()) return with_detail(make_error(errc::bad_symbol_index), i.value);
+    return ref(&syms_[i.value], i);
   }
-  [[nodiscard]] result<ref> at(symbol_index i) const noexcept { return at(i.value); }
   // For an index read from a record of the file (a relocation's r_sym...): the error names the section and the
   // file offset of that record.
-  [[nodiscard]] result<ref> at(std::uint32_t i, section_index from_section,
+  [[nodiscard]] result<ref> at(symbol_index i, section_index from_section,
                                std::uint64_t record_offset) const noexcept {
-    if (i >= syms_.size()) return with_detail(make_error(errc::bad_symbol_index, from_section, record_offset), i);
-    return ref(&syms_[i], symbol_index(i));
+    if (i.value >= syms_.size())
+      return with_detail(make_error(errc::bad_symbol_index, from_section, record_offset), i.value);
+    return ref(&syms_[i.value], i);
   }
 
   [[nodiscard]] result<std::string_view> name(const ref& s) const noexcept {

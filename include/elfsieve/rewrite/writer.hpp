@@ -195,13 +195,13 @@ class object_emitter {
     const symbol_table<L>& symtab = symbols();
     for (std::size_t k = 0; k < table.size(); ++k) {
       const relocation r = table[k];
-      if (r.symbol >= symtab.size())
+      if (r.symbol.value >= symtab.size())
         return make_error(errc::bad_symbol_index, s.index(), table.entry_file_offset(k));
-      const symbol_index named(r.symbol);
+      const symbol_index named = r.symbol;
       const auto to = numbers_.relocation_symbol(edits_, named);
       if (!to)
         return with_detail(make_error(errc::relocation_names_removed_symbol, s.index(), table.entry_file_offset(k)),
-                           r.symbol);
+                           r.symbol.value);
       const symbol_edit& e = edits_.symbol(named);
       const auto info = L::r_info(to->value, r.type);
       if (table.is_rela()) {
@@ -240,9 +240,9 @@ class object_emitter {
     const std::uint64_t base = layout_.offset(target.index());
     for (std::size_t k = 0; k < table.size(); ++k) {
       const relocation r = table[k];
-      if (r.symbol >= symbols().size())
+      if (r.symbol.value >= symbols().size())
         return make_error(errc::bad_symbol_index, table.section(), table.entry_file_offset(k));
-      const symbol_edit& e = edits_.symbol(symbol_index(r.symbol));
+      const symbol_edit& e = edits_.symbol(r.symbol);
       if (e.fate != symbol_fate::redirect) continue;
       const reloc_kind* kind = find_reloc_kind(f.machine(), r.type);
       if (kind == nullptr) return make_error(errc::wrong_section_type, table.section(), table.entry_file_offset(k));

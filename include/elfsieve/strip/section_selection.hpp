@@ -48,9 +48,9 @@ class section_selection {
     return static_cast<std::uint32_t>(std::count(removed_.begin(), removed_.end(), std::uint8_t{1}));
   }
   // The signature symbols of the groups that stay, sorted.
-  [[nodiscard]] std::span<const std::uint32_t> signatures() const noexcept { return signatures_; }
+  [[nodiscard]] std::span<const symbol_index> signatures() const noexcept { return signatures_; }
   [[nodiscard]] bool is_signature(symbol_index s) const noexcept {
-    return std::binary_search(signatures_.begin(), signatures_.end(), s.value);
+    return std::binary_search(signatures_.begin(), signatures_.end(), s);
   }
 
   // Sections the writer rebuilds and never drops on request: section 0, the section names, the symbol table, its
@@ -187,9 +187,9 @@ class section_selection {
       for (std::size_t m = 0; m < group.size(); ++m) any_kept |= kept(group.member(m));
       if (!any_kept && group.size() > 0) removed_[s.index().value] = 1;
       if (!kept(s.index()) || !symtab_) continue;
-      if (group.signature_table() != symtab_->section() || group.signature_symbol() >= symtab_->size())
+      if (group.signature_table() != symtab_->section() || group.signature().value >= symtab_->size())
         return make_error(errc::bad_group_signature, s.index(), s.offset());
-      signatures_.push_back(group.signature_symbol());
+      signatures_.push_back(group.signature());
     }
     std::sort(signatures_.begin(), signatures_.end());
     return {};
@@ -226,7 +226,7 @@ class section_selection {
 
   std::optional<symbol_table<L>> symtab_;
   std::vector<std::uint8_t> removed_;       // per section: 1 when it goes
-  std::vector<std::uint32_t> signatures_;  // sorted signature symbols of kept groups
+  std::vector<symbol_index> signatures_;  // sorted signature symbols of kept groups
 };
 
 }  // namespace elfsieve
