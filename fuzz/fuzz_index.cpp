@@ -154,8 +154,9 @@ void check_index(sink& out, const section_table<L>& sections, const reloc_index<
       check(ix.is_referenced(s.index(), symbol_index(i)) == !refs.empty());
       for (std::size_t k = 0; k < refs.size(); ++k) {
         const auto* t = ix.table(refs[k].section);
-        check(t != nullptr && t->symbol_table_index() == s.index() && refs[k].entry < t->size());
-        check((*t)[refs[k].entry].symbol.value == i);
+        const bool in_table = t != nullptr && t->symbol_table_index() == s.index() && refs[k].entry < t->size();
+        check(in_table);
+        if (in_table) check((*t)[refs[k].entry].symbol.value == i);
         if (k > 0)
           check(refs[k - 1].section < refs[k].section ||
                 (refs[k - 1].section == refs[k].section && refs[k - 1].entry < refs[k].entry));

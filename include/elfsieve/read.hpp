@@ -18,6 +18,7 @@
 #include "elfsieve/read/symbol_versions.hpp"
 #include "elfsieve/read/symbols.hpp"
 #include "elfsieve/analysis/glob.hpp"
+#include "elfsieve/analysis/nm_listing.hpp"
 #include "elfsieve/analysis/nm_type.hpp"
 #include "elfsieve/analysis/policy.hpp"
 #include "elfsieve/analysis/policy_expr.hpp"

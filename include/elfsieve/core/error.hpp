@@ -402,10 +402,13 @@ inline constexpr bool is_result_v<result<T>> = true;
 // enclosing function or declares x with its value; ELFSIEVE_TRY_VOID(expr) does the same for result<void>.
 #define ELFSIEVE_CONCAT_IMPL_(a, b) a##b
 #define ELFSIEVE_CONCAT_(a, b) ELFSIEVE_CONCAT_IMPL_(a, b)
+// `decl` is a declaration and `tmp` a name: neither can be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define ELFSIEVE_TRY_IMPL_(tmp, decl, expr) \
   auto tmp = (expr);                       \
   if (!tmp) return tmp.error();            \
   decl = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 #define ELFSIEVE_TRY(decl, expr) ELFSIEVE_TRY_IMPL_(ELFSIEVE_CONCAT_(elfsieve_try_, __LINE__), decl, expr)
 #define ELFSIEVE_TRY_VOID(expr)              \
   do {                                       \

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <span>
 
@@ -41,9 +42,8 @@ namespace detail {
   if (std::FILE* f = std::fopen("/proc/self/status", "re")) {
     char line[256];
     while (std::fgets(line, sizeof line, f) != nullptr) {
-      unsigned value = 0;
-      if (std::sscanf(line, "Umask: %o", &value) == 1) {
-        mask = static_cast<mode_t>(value & 0777);
+      if (std::strncmp(line, "Umask:", 6) == 0) {
+        mask = static_cast<mode_t>(std::strtoul(line + 6, nullptr, 8) & 0777);
         break;
       }
     }

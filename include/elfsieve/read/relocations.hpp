@@ -141,7 +141,7 @@ class relr_table {
       }
       uword_t bits = entry >> 1;
       for (unsigned i = 0; bits != 0; ++i, bits >>= 1)
-        if ((bits & 1) != 0) f(static_cast<std::uint64_t>(base + i * word_bytes));
+        if ((bits & 1) != 0) f(std::uint64_t{static_cast<uword_t>(base + i * word_bytes)});  // wraps like the address
       base = static_cast<uword_t>(base + bitmap_bits * word_bytes);
     }
   }

@@ -44,7 +44,7 @@ struct rel_field_value {
     if (width >= sizeof(typename L::uword_t)) return true;
     std::int64_t sum = 0;
     if (__builtin_add_overflow(value, delta, &sum)) return false;
-    const std::int64_t bits = 8 * width;
+    const std::int64_t bits = std::int64_t{8} * width;
     return sum >= -(std::int64_t{1} << (bits - 1)) && sum < (std::int64_t{1} << bits);
   }
 };
