@@ -53,7 +53,6 @@ std::vector<std::string> default_files() {
   return files;
 }
 
-
 // Takes --files=... out of argv; the other arguments (Google Benchmark's) are left in `rest`.
 std::vector<std::string> bench_files(int argc, char** argv, std::vector<char*>& rest) {
   std::vector<std::string> files;

@@ -66,8 +66,7 @@ void bench_walk(benchmark::State& state, const std::string& path) {
     benchmark::DoNotOptimize(last);
   }
   const auto iterations = static_cast<double>(state.iterations());
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
-                          static_cast<std::int64_t>(mapped->size()));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(mapped->size()));
   state.counters["symbols/s"] =
       benchmark::Counter(static_cast<double>(last.symbols) * iterations, benchmark::Counter::kIsRate);
   state.counters["relocs/s"] =
@@ -80,8 +79,8 @@ int main(int argc, char** argv) {
   std::vector<char*> args;
   const std::vector<std::string> files = bench_files(argc, argv, args);
   for (const auto& f : files) {
-    const auto label = std::filesystem::path(f).parent_path().filename().string() + "/" +
-                       std::filesystem::path(f).filename().string();
+    const auto label =
+        std::filesystem::path(f).parent_path().filename().string() + "/" + std::filesystem::path(f).filename().string();
     benchmark::RegisterBenchmark(("walk/" + label).c_str(), bench_walk, f);
   }
   int bench_argc = static_cast<int>(args.size());

@@ -39,10 +39,12 @@ int fail(const char* file, const elfsieve::error& e) {
 int main(int argc, char** argv) {
   tool::set_program_name(argc, argv);
   const char* program_name = tool::program_name;
+  // clang-format off
   static const option long_options[] = {
       {"section", required_argument, nullptr, 's'}, {"data", required_argument, nullptr, 'd'},
       {"length-symbol", required_argument, nullptr, 'l'}, {"output", required_argument, nullptr, 'o'},
       {"help", no_argument, nullptr, 'h'}, {"version", no_argument, nullptr, 'V'}, {nullptr, 0, nullptr, 0}};
+  // clang-format on
   const char *section = nullptr, *data_file = nullptr, *length_symbol = nullptr, *output = nullptr;
   for (int c; (c = getopt_long(argc, argv, "s:d:l:o:hV", long_options, nullptr)) != -1;) {
     switch (c) {

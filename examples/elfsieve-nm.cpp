@@ -182,6 +182,7 @@ int main(int argc, char** argv) {
   if (const char* collate = std::setlocale(LC_COLLATE, nullptr))
     opt.list.order.use_strcoll = std::strcmp(collate, "C") != 0 && std::strcmp(collate, "POSIX") != 0;
 
+  // clang-format off
   enum : int {
     opt_quiet = 300, opt_special_syms, opt_with_versions, opt_without_versions, opt_defined, opt_policy, opt_why
   };
@@ -199,6 +200,7 @@ int main(int argc, char** argv) {
       {"without-symbol-versions", no_argument, nullptr, opt_without_versions},
       {"policy", required_argument, nullptr, opt_policy}, {"why", no_argument, nullptr, opt_why},
       {nullptr, 0, nullptr, 0}};
+  // clang-format on
   tool::set_program_name(argc, argv);
   std::vector<char*> args(argv, argv + argc);
   int c = 0;

@@ -112,9 +112,7 @@ void strip_one(const options& opt, const elfsieve::gnu_strip& strip, const std::
   if (::stat(path.c_str(), &st) != 0) return fail(path.c_str(), std::strerror(errno));
 
   std::string report_text, warnings;
-  auto report = [&](const elfsieve::symbol_report& s) {
-    describe(s, path.c_str(), opt.report, report_text, warnings);
-  };
+  auto report = [&](const elfsieve::symbol_report& s) { describe(s, path.c_str(), opt.report, report_text, warnings); };
   auto outcome = strip.run(mapped->bytes(), report, buffer);
   if (!outcome) return fail(path.c_str(), to_string(outcome.error()));
 
@@ -157,6 +155,7 @@ void read_names(const char* path, std::vector<std::string>& names) {
 
 int main(int argc, char** argv) {
   tool::set_program_name(argc, argv);
+  // clang-format off
   enum : int {
     opt_strip_unneeded = 256, opt_strip_symbols, opt_keep_symbols, opt_policy, opt_consumer, opt_unmerge, opt_report
   };
@@ -172,6 +171,7 @@ int main(int argc, char** argv) {
       {"output-file", required_argument, nullptr, 'o'},    {"preserve-dates", no_argument, nullptr, 'p'},
       {"help", no_argument, nullptr, 'h'},                 {"version", no_argument, nullptr, 'V'},
       {nullptr, 0, nullptr, 0}};
+  // clang-format on
   options opt;
   elfsieve::gnu_strip_options gnu;
   const char* policy_text = nullptr;

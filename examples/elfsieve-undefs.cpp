@@ -52,12 +52,14 @@ int main(int argc, char** argv) {
   std::vector<std::string> files;
   bool module_layout = false;
 
+  // clang-format off
   static const option long_options[] = {
       {"format", required_argument, nullptr, 'f'},      {"whitelist", required_argument, nullptr, 'w'},
       {"module-layout", no_argument, nullptr, 'm'},     {"check", required_argument, nullptr, 'c'},
       {"files-from", required_argument, nullptr, 'T'},  {"output", required_argument, nullptr, 'o'},
       {"help", no_argument, nullptr, 'h'},              {"version", no_argument, nullptr, 'V'},
       {nullptr, 0, nullptr, 0}};
+  // clang-format on
   for (int c; (c = getopt_long(argc, argv, "f:w:mc:T:o:hV", long_options, nullptr)) != -1;) {
     switch (c) {
       case 'f':
@@ -92,9 +94,9 @@ int main(int argc, char** argv) {
   bool trouble = false;
   for (const auto& path : files) {
     auto mapped = elfsieve::mapped_file::open(path.c_str());
-    auto done = mapped ? elfsieve::visit(mapped->bytes(), [&](const auto& f) {
-      return elfsieve::kernel::for_each_undefined(f, [&](std::string_view name) { needed.add(name); });
-    }) : elfsieve::result<void>(mapped.error());
+    auto add = [&](std::string_view name) { needed.add(name); };
+    auto done =
+        mapped ? elfsieve::kernel::for_each_undefined(mapped->bytes(), add) : elfsieve::result<void>(mapped.error());
     if (!done) {
       tool::print_file_error(path.c_str(), done.error());
       trouble = true;

@@ -37,7 +37,9 @@ struct sink {
   }
   template <class T>
   void add_error(const result<T>& r) noexcept {
-    if (!r) add(static_cast<std::uint64_t>(r.error().code) + r.error().offset.value_or(0) + (r.error().section ? r.error().section->value : 0));
+    if (!r)
+      add(static_cast<std::uint64_t>(r.error().code) + r.error().offset.value_or(0) +
+          (r.error().section ? r.error().section->value : 0));
   }
 };
 
@@ -174,8 +176,8 @@ void evaluate_policies(sink& out, const section_table<L>& sections, const reloc_
   const undefs_policy undefs_custom({"module_layout", "", "__this_module"});
   const glob_policy globs({"__crc_*", "!__crc_bad*", "*[a-c]?", "[", "\\"});
   const names_policy names({"init_module", "cleanup_module", "__this_module", "init_module"});
-  const auto named = predicate(
-      [](const auto& c) { return c.named_in_relocation() && !c.section_name().empty(); }, "named and placed");
+  const auto named =
+      predicate([](const auto& c) { return c.named_in_relocation() && !c.section_name().empty(); }, "named and placed");
   const auto crc_or_ksymtab = policies::crc | policies::ksymtab;
   const auto composed = (policies::crc | policies::ksymtab | policies::debug) & !glob_policy({"foo*"});
   const auto double_negation = !!policies::debug;
@@ -203,8 +205,8 @@ void evaluate_policies(sink& out, const section_table<L>& sections, const reloc_
       const bool ksymtab = policies::ksymtab(c);
       const bool debug = policies::debug(c);
       const bool undef = undefs(c);
-      out.add(crc + 2u * ksymtab + 4u * debug + 8u * undef + 16u * undefs_custom(c) + 32u * globs(c) +
-              64u * names(c) + 128u * named(c) + 256u * c.named_in_relocation());
+      out.add(crc + 2u * ksymtab + 4u * debug + 8u * undef + 16u * undefs_custom(c) + 32u * globs(c) + 64u * names(c) +
+              128u * named(c) + 256u * c.named_in_relocation());
       out.add(c.section_name());
       if (ix != nullptr) check(c.named_in_relocation() == !ix->references(s.index(), sym.index()).empty());
       check(crc_or_ksymtab(c) == (crc || ksymtab));
@@ -219,7 +221,8 @@ void evaluate_policies(sink& out, const section_table<L>& sections, const reloc_
         const bool match = e(c);
         const std::string_view why = e.why(c);
         check(match == !why.empty());
-        check(why.empty() || (why.data() >= e.text().data() && why.data() + why.size() <= e.text().data() + e.text().size()));
+        check(why.empty() ||
+              (why.data() >= e.text().data() && why.data() + why.size() <= e.text().data() + e.text().size()));
         out.add(why);
       }
       // The run-time forms of the first two fixed expressions agree with the compile-time ones.
@@ -249,7 +252,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(data), size);
   std::optional<std::string_view> expression;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  if (!text.starts_with("\x7f" "ELF")) {
+  if (!text.starts_with("\x7f"
+                        "ELF")) {
     const auto newline = text.find('\n');
     expression = text.substr(0, newline);
     bytes = newline == std::string_view::npos ? std::span<const std::byte>{} : bytes.subspan(newline + 1);

@@ -1,7 +1,8 @@
-// Strips arbitrary bytes (and rewrites them with the identity edit, the writer without a plan): whatever elfsieve accepts as ELF is planned and rewritten with a policy and options chosen
-// from the input; the output must open cleanly in every layer, must mean the same as the input to the independent
-// semantic oracle (tests/support/strip_oracle.hpp, its own minimal ELF decoder), and stripping it again with
-// the same settings must give the same bytes. Errors are fine; crashes, hangs, UB and broken promises are not.
+// Strips arbitrary bytes (and rewrites them with the identity edit, the writer without a plan): whatever elfsieve
+// accepts as ELF is planned and rewritten with a policy and options chosen from the input; the output must open cleanly
+// in every layer, must mean the same as the input to the independent semantic oracle (tests/support/strip_oracle.hpp,
+// its own minimal ELF decoder), and stripping it again with the same settings must give the same bytes. Errors are
+// fine; crashes, hangs, UB and broken promises are not.
 //
 // Input format:
 //   - starts with "\x7fELF": the whole input is the object, stripped with every fixed setting in turn (so a plain
@@ -27,8 +28,8 @@ void check(bool ok) {
 }
 
 constexpr std::array<std::string_view, 8> policies_by_number = {
-    "crc,ksymtab", "debug", "name:*", "undefs|crc", "!ksymtab&name:[a-m]*", "name:.L*|name:__*", "debug|name:*_*",
-    "!debug",
+    "crc,ksymtab",       "debug",          "name:*", "undefs|crc", "!ksymtab&name:[a-m]*",
+    "name:.L*|name:__*", "debug|name:*_*", "!debug",
 };
 
 struct setting {
@@ -122,7 +123,8 @@ void rewrite_identity(std::span<const std::byte> input) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto bytes = std::as_bytes(std::span(data, size));
   if (size >= 4 && data[0] == 0x7f && data[1] == 'E' && data[2] == 'L' && data[3] == 'F') {
-    for (unsigned b : {0x00u, 0x09u, 0x22u, 0x61u, 0x8au, 0x13u}) strip_and_check(bytes, decode(static_cast<std::uint8_t>(b)));
+    for (unsigned b : {0x00u, 0x09u, 0x22u, 0x61u, 0x8au, 0x13u})
+      strip_and_check(bytes, decode(static_cast<std::uint8_t>(b)));
     rewrite_identity(bytes);
     return 0;
   }

@@ -120,8 +120,8 @@ elfsieve::result<std::uint64_t> walk(const elfsieve::file<L>& f) {
         continue;
       }
       out.add(data.value());
-      if (p.p_type.value() == elf::PT_NOTE) walk_notes<L>(out, data.value(), p.p_align.value(), std::nullopt,
-                                                          p.p_offset.value());
+      if (p.p_type.value() == elf::PT_NOTE)
+        walk_notes<L>(out, data.value(), p.p_align.value(), std::nullopt, p.p_offset.value());
     }
   } else {
     out.add_error(segments);

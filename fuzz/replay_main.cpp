@@ -23,8 +23,7 @@ bool replay(const std::filesystem::path& path) {
   }
   const std::vector<char> contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::vector<std::uint8_t> bytes(contents.size());
-  std::transform(contents.begin(), contents.end(), bytes.begin(),
-                 [](char c) { return static_cast<std::uint8_t>(c); });
+  std::transform(contents.begin(), contents.end(), bytes.begin(), [](char c) { return static_cast<std::uint8_t>(c); });
   // An empty vector's data() may be null; libFuzzer always passes a valid pointer.
   static const std::uint8_t empty = 0;
   LLVMFuzzerTestOneInput(bytes.empty() ? &empty : bytes.data(), bytes.size());

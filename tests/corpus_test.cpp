@@ -147,7 +147,7 @@ void check_corpus_directory(const char* arch) {
   CHECK(found.empty());
 #else
   WARN("elfsieve-nm is not built (ELFSIEVE_BUILD_EXAMPLES=OFF): the nm comparisons of corpus/" << arch
-                                                                                                << " are not run");
+                                                                                               << " are not run");
 #endif
 }
 

@@ -126,9 +126,10 @@ TEST_CASE("nm_listing: sort orders", "[nm][nm_listing]") {
   CHECK(nm_compare_names("ab", "a", false) > 0);
 
   // Two symbols named "dup" keep their table order (indices 1 and 2) in every order, reversed or not.
-  const std::vector<nm_entry> table = {entry("dup", nm_place::section, 0x20, 1), entry("dup", nm_place::section, 0x20, 2),
-                                       entry("zeta", nm_place::section, 0x10, 3), entry("alpha", nm_place::section, 0x30, 4),
-                                       entry("undef", nm_place::undefined, 0, 5), entry("", nm_place::section, 0x40, 6)};
+  const std::vector<nm_entry> table = {
+      entry("dup", nm_place::section, 0x20, 1),  entry("dup", nm_place::section, 0x20, 2),
+      entry("zeta", nm_place::section, 0x10, 3), entry("alpha", nm_place::section, 0x30, 4),
+      entry("undef", nm_place::undefined, 0, 5), entry("", nm_place::section, 0x40, 6)};
   auto sorted = [&](nm_sort sort, bool reverse) {
     auto list = table;
     sort_nm_entries(list, nm_order{sort, reverse, false});

@@ -303,8 +303,8 @@ TEST_CASE("nm values: commons give their size, linked images their address", "[n
   write_file(dir / "values.c", "int common_a[10];\nint data_b = 1;\nint main(void) { return data_b + common_a[1]; }\n");
   const fs::path object = dir / "values.o";
   const fs::path exe = dir / "values";
-  REQUIRE(elfsieve::test::run_process({"gcc", "-fcommon", "-c", (dir / "values.c").string(), "-o", object.string()})
-              .ok());
+  REQUIRE(
+      elfsieve::test::run_process({"gcc", "-fcommon", "-c", (dir / "values.c").string(), "-o", object.string()}).ok());
   REQUIRE(elfsieve::test::run_process({"gcc", object.string(), "-o", exe.string()}).ok());
   const auto rel = classify_file(object);
   REQUIRE(rel.error.empty());

@@ -96,7 +96,7 @@ TEMPLATE_TEST_CASE("policy_expr: why names the alternative that matched", "[poli
   CHECK(why("crc|ksymtab,undefs", "printk") == "undefs");
   CHECK(why("name:__k*&!name:__kstr*, crc", "__ksymtab_foo") == "name:__k*&!name:__kstr*");
   CHECK(why("(crc,ksymtab)&name:*foo", "__crc_foo") == "(crc,ksymtab)&name:*foo");
-  CHECK(why("(crc,ksymtab),undefs", "__crc_foo") == "crc");  // alternatives inside parentheses too
+  CHECK(why("(crc,ksymtab),undefs", "__crc_foo") == "crc");       // alternatives inside parentheses too
   CHECK(why("ksymtab,name:*foo", "__ksymtab_foo") == "ksymtab");  // the first that holds
   CHECK(why("name:a\\,b,crc", "a,b") == "name:a\\,b");
 }

@@ -36,8 +36,7 @@ TEMPLATE_TEST_CASE("policy: every built-in on a built object", "[policy]", elf32
   CHECK(matched_names(img, undefs_policy({"printk"})) == names{"__this_module", "maybe"});
   CHECK(matched_names(img, undefs_policy(std::vector<std::string>{})) == names{"printk", "__this_module", "maybe"});
   // kept.c is named by a relocation of .text, which strip keeps; dbgref.c only by one of .debug_info.
-  CHECK(matched_names(img, debug_policy{}) ==
-        names{"a.c", "dbgref.c", "in_debug", "stab_sym", "global_in_debug"});
+  CHECK(matched_names(img, debug_policy{}) == names{"a.c", "dbgref.c", "in_debug", "stab_sym", "global_in_debug"});
   // Without the relocation index the debug policy cannot see that kept.c is needed.
   CHECK(matched_names(img, debug_policy{}, false) ==
         names{"a.c", "kept.c", "dbgref.c", "in_debug", "stab_sym", "global_in_debug"});
@@ -177,9 +176,9 @@ TEST_CASE("glob_policy: ! negation equals GNU objcopy --wildcard --strip-symbol"
   }
   const auto dir = policy_work_dir();
   const auto source = dir / "wildcard.c";
-  const std::vector<std::string> symbols{"alpha", "alpine", "alps",  "beta",  "bet",    "bot",   "gamma_1",
-                                         "gamma_2", "gamma_10", "x1",  "x22",   "y_",     "yy",    "zeta",
-                                         "a_b",   "ab",     "abc",   "q1",    "q2",     "Q3"};
+  const std::vector<std::string> symbols{"alpha",   "alpine",   "alps", "beta", "bet", "bot", "gamma_1",
+                                         "gamma_2", "gamma_10", "x1",   "x22",  "y_",  "yy",  "zeta",
+                                         "a_b",     "ab",       "abc",  "q1",   "q2",  "Q3"};
   {
     std::ofstream out(source);
     for (const auto& s : symbols) out << "int " << s << " = 1;\n";
@@ -193,7 +192,7 @@ TEST_CASE("glob_policy: ! negation equals GNU objcopy --wildcard --strip-symbol"
       {"!alp*", "al*"},  // order does not matter
       {"[a-b]*", "!b?t", "!a[!l]*"},
       {"gamma_?", "x*", "!x2*"},
-      {"!q*"},           // only exclusions: nothing
+      {"!q*"},  // only exclusions: nothing
       {"q[!0-1]", "Q?", "?_"},
       {"[xy]*", "!*[_2]", "z*"},
       {"*", "!*a*", "!*.c"},

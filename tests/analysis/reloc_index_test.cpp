@@ -38,11 +38,11 @@ indexed_image<L> build_indexed(bool rela) {
                            {"three_times", 16, 4, elf::STB_GLOBAL, elf::STT_FUNC, 0, text},
                            {"extern_sym", 0, 0, elf::STB_GLOBAL, elf::STT_NOTYPE, 0, elf::SHN_UNDEF}});
   out.symtab = st.symtab;
-  out.rel_text = b.add_relocs(rela ? ".rela.text" : ".rel.text",
-                              {{0, 3, 1, 4}, {4, 1, 2, 0}, {8, 3, 1, -4}, {8, 0, 0, 0}, {12, 4, 2, 0}}, rela,
-                              st.symtab, out.text);
-  out.rel_data = b.add_relocs(rela ? ".rela.data" : ".rel.data", {{32, 3, 1, 0}, {16, 4, 1, 0}, {24, 1, 1, 0}},
-                              rela, st.symtab, out.data);
+  out.rel_text =
+      b.add_relocs(rela ? ".rela.text" : ".rel.text",
+                   {{0, 3, 1, 4}, {4, 1, 2, 0}, {8, 3, 1, -4}, {8, 0, 0, 0}, {12, 4, 2, 0}}, rela, st.symtab, out.text);
+  out.rel_data = b.add_relocs(rela ? ".rela.data" : ".rel.data", {{32, 3, 1, 0}, {16, 4, 1, 0}, {24, 1, 1, 0}}, rela,
+                              st.symtab, out.data);
   out.dynamic = b.add_relocs(rela ? ".rela.dyn" : ".rel.dyn", {{40, 0, 8, 0}}, rela, 0, 0);
   out.image = b.build();
   return out;
@@ -50,8 +50,8 @@ indexed_image<L> build_indexed(bool rela) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("reloc_index: references, applies-to and offset lookup", "[reloc_index]", elf32le, elf32be,
-                   elf64le, elf64be) {
+TEMPLATE_TEST_CASE("reloc_index: references, applies-to and offset lookup", "[reloc_index]", elf32le, elf32be, elf64le,
+                   elf64be) {
   using L = TestType;
   for (bool rela : {false, true}) {
     CAPTURE(rela);
@@ -135,9 +135,8 @@ TEMPLATE_TEST_CASE("reloc_index: malformed relocation data is an error value", "
     REQUIRE(e.section.has_value());
   }
   SECTION("sh_link names a section that is not a symbol table") {
-    const auto e = build_error([](indexed_image<L>& img) {
-      img.image.section_header(img.rel_text).sh_link.set(img.text);
-    });
+    const auto e =
+        build_error([](indexed_image<L>& img) { img.image.section_header(img.rel_text).sh_link.set(img.text); });
     CHECK(e.code == errc::wrong_link_type);
   }
   SECTION("sh_link out of range") {
@@ -195,8 +194,7 @@ void check_index_against_readelf(const file<L>& f, const corpus_object& object, 
         const auto* t = ix->table(ref.section);
         if (t == nullptr || t->symbol_table_index() != s.index() || (*t)[ref.entry].symbol != sym.index())
           note("reference listed under the wrong symbol");
-        else
-          ++seen[ref.section.value][ref.entry];
+        else ++seen[ref.section.value][ref.entry];
         ++listed;
       }
     }
@@ -213,16 +211,15 @@ void check_index_against_readelf(const file<L>& f, const corpus_object& object, 
            std::to_string(t.size()));
       continue;
     }
-    const auto symbols = t.symbol_table_index().value != 0
-                             ? symbol_table<L>::create(*sections, t.symbol_table_index())
-                             : result<symbol_table<L>>(make_error(errc::not_found));
+    const auto symbols = t.symbol_table_index().value != 0 ? symbol_table<L>::create(*sections, t.symbol_table_index())
+                                                           : result<symbol_table<L>>(make_error(errc::not_found));
     for (std::size_t i = 0; i < t.size(); ++i) {
       ++relocations;
       const auto& r = theirs->relocations[i];
       const std::uint32_t their_sym = L::r_sym(static_cast<typename L::uword_t>(r.info));
       if (t.symbol_table_index().value != 0 && seen[t.section().value][i] != 1)
-        note(theirs->name + " entry " + std::to_string(i) + " indexed " +
-             std::to_string(seen[t.section().value][i]) + " times");
+        note(theirs->name + " entry " + std::to_string(i) + " indexed " + std::to_string(seen[t.section().value][i]) +
+             " times");
       if (t[i].symbol != symbol_index(their_sym)) {
         note(theirs->name + " entry " + std::to_string(i) + ": r_sym " + std::to_string(t[i].symbol.value) +
              ", readelf " + std::to_string(their_sym));
@@ -237,8 +234,7 @@ void check_index_against_readelf(const file<L>& f, const corpus_object& object, 
         if (where && where->is_regular()) ours = std::string(sections->name((*sections)[where->index]).value());
       }
       if (ours != r.symbol_name && !r.symbol_name.starts_with(ours + "@"))
-        note(theirs->name + " entry " + std::to_string(i) + ": symbol '" + ours + "', readelf '" + r.symbol_name +
-             "'");
+        note(theirs->name + " entry " + std::to_string(i) + ": symbol '" + ours + "', readelf '" + r.symbol_name + "'");
       // The offset lookup finds this entry among those at its offset.
       bool found = false;
       ix->for_each_at(t.section(), t[i].offset, [&](std::uint32_t e) { found = found || e == i; });
@@ -248,7 +244,8 @@ void check_index_against_readelf(const file<L>& f, const corpus_object& object, 
   std::size_t with_symbols = 0;
   for (const auto& t : ix->tables())
     if (t.symbol_table_index().value != 0) with_symbols += t.size();
-  if (listed != with_symbols) note("index lists " + std::to_string(listed) + " references of " + std::to_string(with_symbols));
+  if (listed != with_symbols)
+    note("index lists " + std::to_string(listed) + " references of " + std::to_string(with_symbols));
   if (relocations != ix->relocation_count())
     note("readelf shows " + std::to_string(relocations) + " relocations, index has " +
          std::to_string(ix->relocation_count()));
@@ -270,9 +267,8 @@ TEST_CASE("reloc_index: every corpus relocation is indexed once, under the symbo
     const bool is64 = detect_layout(mapped->bytes()).value() == layout_id::le64 ||
                       detect_layout(mapped->bytes()).value() == layout_id::be64;
     const readelf_dump dump = parse_readelf(readelf.out, is64);
-    auto visited = visit(mapped->bytes(), [&](const auto& f) {
-      check_index_against_readelf(f, object, dump, problems);
-    });
+    auto visited =
+        visit(mapped->bytes(), [&](const auto& f) { check_index_against_readelf(f, object, dump, problems); });
     REQUIRE(visited);
     for (const auto& p : problems) UNSCOPED_INFO(p);
     CHECK(problems.empty());

@@ -79,8 +79,8 @@ TEST_CASE("output.failed_write_leaves_everything_as_it_was", "[output]") {
   const auto file = dir / "target";
   std::ofstream(file) << "previous output";
   const std::string payload(300000, 'z');
-  for (std::uint64_t after : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{payload.size() / 2},
-                              std::uint64_t{payload.size() - 1}}) {
+  for (std::uint64_t after :
+       {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{payload.size() / 2}, std::uint64_t{payload.size() - 1}}) {
     INFO("fails after " << after << " bytes");
     output_options options;
     options.fail_after_bytes = after;
@@ -134,7 +134,8 @@ TEST_CASE("output.strip_failure_keeps_input_and_previous_output", "[output][stri
     std::filesystem::create_directories(dir / "ro");
     std::ofstream(dir / "ro" / "out.o") << "previous";
     ::chmod((dir / "ro").c_str(), 0555);
-    auto ro = elfsieve::test::run_process({ELFSIEVE_STRIP_PATH, "-g", "-o", (dir / "ro" / "out.o").string(), input.string()});
+    auto ro =
+        elfsieve::test::run_process({ELFSIEVE_STRIP_PATH, "-g", "-o", (dir / "ro" / "out.o").string(), input.string()});
     ::chmod((dir / "ro").c_str(), 0755);
     CHECK(ro.status == 1);
     CHECK(read_text(dir / "ro" / "out.o") == "previous");

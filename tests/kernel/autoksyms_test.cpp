@@ -131,7 +131,9 @@ TEST_CASE("elfsieve-undefs reports unreadable input and usage errors with exit s
   const auto missing = run_process({ELFSIEVE_UNDEFS_PATH, "/nonexistent/module.ko"});
   CHECK(missing.status == 2);
   CHECK(missing.err.find("/nonexistent/module.ko: No such file or directory") != std::string::npos);
-  const auto not_elf = run_process({ELFSIEVE_UNDEFS_PATH, write_work_file("not-elf.ko", "this is a text file, long enough for an ELF header but not one\n").string()});
+  const auto not_elf = run_process(
+      {ELFSIEVE_UNDEFS_PATH,
+       write_work_file("not-elf.ko", "this is a text file, long enough for an ELF header but not one\n").string()});
   CHECK(not_elf.status == 2);
   CHECK(not_elf.err.find("not an ELF file") != std::string::npos);
   CHECK(run_process({ELFSIEVE_UNDEFS_PATH, "--format=yaml", "x.ko"}).status == 2);
@@ -158,7 +160,8 @@ TEST_CASE("needed_symbols: gen_autoksyms.sh's filters", "[autoksyms]") {
   CHECK(known.sorted() == std::vector<std::string>{"a", "memcpy"});
 }
 
-TEST_CASE("for_each_undefined: over the bytes of any layout, GNU nm -p's U lines in table order", "[autoksyms][corpus]") {
+TEST_CASE("for_each_undefined: over the bytes of any layout, GNU nm -p's U lines in table order",
+          "[autoksyms][corpus]") {
   std::size_t modules = 0, names = 0;
   for (const char* arch : {"x86_64", "i386", "ppc32", "ppc64"}) {
     std::size_t taken = 0;
@@ -188,8 +191,8 @@ TEST_CASE("for_each_undefined: over the bytes of any layout, GNU nm -p's U lines
 TEST_CASE("for_each_undefined: bytes that are no ELF object are an error value", "[autoksyms]") {
   const std::vector<std::byte> text(64, std::byte{'x'});
   bool called = false;
-  auto r = elfsieve::kernel::for_each_undefined(std::span<const std::byte>(text),
-                                                [&](std::string_view) { called = true; });
+  auto r =
+      elfsieve::kernel::for_each_undefined(std::span<const std::byte>(text), [&](std::string_view) { called = true; });
   REQUIRE_FALSE(r);
   CHECK(r.error().code == elfsieve::errc::bad_magic);
   CHECK_FALSE(called);

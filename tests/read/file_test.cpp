@@ -170,7 +170,8 @@ TEMPLATE_TEST_CASE("file.sections_names_and_data", "[file]", ELFSIEVE_ALL_LAYOUT
   CHECK(past.error().code == errc::bad_link);
   CHECK(past.error().section == section_index(5u));
   CHECK(past.error().detail == 9u);  // an index, not a file offset
-  CHECK(past.error().offset == sections->offset_of_header((*sections)[section_index(5)]) + offsetof(typename L::shdr, sh_link));
+  CHECK(past.error().offset ==
+        sections->offset_of_header((*sections)[section_index(5)]) + offsetof(typename L::shdr, sh_link));
   auto beyond = sections->at(section_index(9));
   REQUIRE_FALSE(beyond);
   CHECK(beyond.error().code == errc::bad_section_index);

@@ -27,8 +27,8 @@ std::vector<seen> read_all(std::span<const std::byte> data, std::uint64_t align,
       if (errors) errors->push_back(n.error());
       continue;
     }
-    out.push_back({n->type, std::string(n->name),
-                   std::string(reinterpret_cast<const char*>(n->desc.data()), n->desc.size())});
+    out.push_back(
+        {n->type, std::string(n->name), std::string(reinterpret_cast<const char*>(n->desc.data()), n->desc.size())});
   }
   return out;
 }
@@ -52,8 +52,7 @@ TEMPLATE_TEST_CASE("note.four_byte_alignment", "[note]", ELFSIEVE_ALL_LAYOUTS) {
   };
   const byte_vector data = encode_notes<L>(notes, 4);
   CHECK(data.size() % 4 == 0u);
-  const std::vector<seen> expected{
-      {3, "GNU", "build-id!"}, {7, "", "xy"}, {1, "Linux", ""}, {0x12345678, "a", "abcd"}};
+  const std::vector<seen> expected{{3, "GNU", "build-id!"}, {7, "", "xy"}, {1, "Linux", ""}, {0x12345678, "a", "abcd"}};
   CHECK(read_all<L>(data, 4) == expected);
   // Any alignment other than 8 means 4.
   CHECK(read_all<L>(data, 0) == expected);
@@ -65,8 +64,7 @@ TEMPLATE_TEST_CASE("note.eight_byte_alignment", "[note]", ELFSIEVE_ALL_LAYOUTS) 
   using L = TestType;
   // A GNU property note as in ELF64 objects: 8-aligned, desc padded to 8.
   const std::vector<note_spec> notes{
-      {"GNU", 5, bytes_of("0123456789ab")},
-      {"GNUX", 6, bytes_of("z")},  // name ends at 12+5=17, desc starts at 24
+      {"GNU", 5, bytes_of("0123456789ab")}, {"GNUX", 6, bytes_of("z")},  // name ends at 12+5=17, desc starts at 24
   };
   const byte_vector data = encode_notes<L>(notes, 8);
   CHECK(data.size() == 32u + 32u);

@@ -75,8 +75,8 @@ TEMPLATE_TEST_CASE("open.visit_dispatches_on_layout", "[open]", ELFSIEVE_ALL_LAY
   static_assert(std::is_same_v<decltype(count), result<std::size_t>>);
   REQUIRE(count);
   CHECK(count.value() == 9u);
-  auto failing = visit(img.span(),
-                       [](const auto&) -> result<int> { return make_error(errc::bad_group, section_index(4), 8); });
+  auto failing =
+      visit(img.span(), [](const auto&) -> result<int> { return make_error(errc::bad_group, section_index(4), 8); });
   REQUIRE_FALSE(failing);
   CHECK(failing.error() == make_error(errc::bad_group, section_index(4), 8));
 
@@ -94,7 +94,9 @@ TEST_CASE("open.visit_reports_bad_input", "[open]") {
     return r ? errc{} : r.error().code;
   };
   CHECK(code_of({}) == errc::truncated_header);
-  const byte_vector short_ident = bytes_of("\x7f" "ELF");
+  const byte_vector short_ident = bytes_of(
+      "\x7f"
+      "ELF");
   CHECK(code_of(short_ident) == errc::truncated_header);
   CHECK(code_of(bytes_of("MZ\x90 this is not an ELF file")) == errc::bad_magic);
 
@@ -117,9 +119,12 @@ TEST_CASE("open.visit_reports_bad_input", "[open]") {
 // section count agree with GNU readelf.
 TEST_CASE("open.real_objects_agree_with_readelf", "[open][oracle]") {
   const std::filesystem::path dir = std::filesystem::path(ELFSIEVE_SOURCE_DIR) / "fuzz" / "regressions";
-  const std::pair<const char*, std::string_view> seeds[] = {
-      {"seed-i386.o", "elf32le"}, {"seed-ppc.o", "elf32be"}, {"seed-x86_64.o", "elf64le"}, {"seed-ppc64.o", "elf64be"},
-      {"seed-x86_64-versioned.so", "elf64le"}, {"seed-ppc-exe", "elf32be"}};
+  const std::pair<const char*, std::string_view> seeds[] = {{"seed-i386.o", "elf32le"},
+                                                            {"seed-ppc.o", "elf32be"},
+                                                            {"seed-x86_64.o", "elf64le"},
+                                                            {"seed-ppc64.o", "elf64be"},
+                                                            {"seed-x86_64-versioned.so", "elf64le"},
+                                                            {"seed-ppc-exe", "elf32be"}};
   for (const auto& [file_name, layout] : seeds) {
     const auto path = dir / file_name;
     INFO(path);

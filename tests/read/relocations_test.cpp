@@ -224,8 +224,8 @@ TEMPLATE_TEST_CASE("reloc.relr_matches_readelf", "[reloc][oracle]", ELFSIEVE_ALL
   auto img = b.build();
   const auto dir = std::filesystem::path(ELFSIEVE_TEST_WORK_DIR) / "relr";
   std::filesystem::create_directories(dir);
-  const auto path = dir / (std::string("relr-") + (L::is64 ? "64" : "32") +
-                           (L::endianness == std::endian::little ? "le" : "be"));
+  const auto path =
+      dir / (std::string("relr-") + (L::is64 ? "64" : "32") + (L::endianness == std::endian::little ? "le" : "be"));
   {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(img.bytes.data()), static_cast<std::streamsize>(img.bytes.size()));

@@ -72,14 +72,16 @@ TEMPLATE_TEST_CASE("symbol.section_of_every_kind", "[symbol]", ELFSIEVE_ALL_LAYO
   using L = TestType;
   elf_builder<L> b;
   const std::uint32_t text = b.add_progbits(".text", byte_vector(8));
-  auto syms = b.add_symbols({
-      {"undef", 0, 0, elf::STB_GLOBAL, elf::STT_NOTYPE, 0, elf::SHN_UNDEF},
-      {"in_text", 0, 0, elf::STB_GLOBAL, elf::STT_FUNC, 0, static_cast<std::uint16_t>(text)},
-      {"abs", 0x42, 0, elf::STB_GLOBAL, elf::STT_NOTYPE, 0, elf::SHN_ABS},
-      {"common", 8, 8, elf::STB_GLOBAL, elf::STT_OBJECT, 0, elf::SHN_COMMON},
-      {"reserved", 0, 0, elf::STB_GLOBAL, elf::STT_NOTYPE, 0, 0xff20},
-      {"xindex", 0, 0, elf::STB_GLOBAL, elf::STT_FUNC, 0, elf::SHN_XINDEX},
-  }, elf::SHT_SYMTAB, {0, 0, 0, 0, 0, 0, text});
+  auto syms = b.add_symbols(
+      {
+          {"undef", 0, 0, elf::STB_GLOBAL, elf::STT_NOTYPE, 0, elf::SHN_UNDEF},
+          {"in_text", 0, 0, elf::STB_GLOBAL, elf::STT_FUNC, 0, static_cast<std::uint16_t>(text)},
+          {"abs", 0x42, 0, elf::STB_GLOBAL, elf::STT_NOTYPE, 0, elf::SHN_ABS},
+          {"common", 8, 8, elf::STB_GLOBAL, elf::STT_OBJECT, 0, elf::SHN_COMMON},
+          {"reserved", 0, 0, elf::STB_GLOBAL, elf::STT_NOTYPE, 0, 0xff20},
+          {"xindex", 0, 0, elf::STB_GLOBAL, elf::STT_FUNC, 0, elf::SHN_XINDEX},
+      },
+      elf::SHT_SYMTAB, {0, 0, 0, 0, 0, 0, text});
   auto img = b.build();
   auto sections = checked_sections(img);
   auto symbols = symbol_table<L>::create(*sections, section_index(syms.symtab));

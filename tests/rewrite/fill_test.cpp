@@ -84,8 +84,8 @@ TEST_CASE("fill.linked_program_prints_the_filled_data", "[fill]") {
     CHECK(missing.err.find(".nope") != std::string::npos);
     auto bss = run_process({ELFSIEVE_FILL_PATH, "--section", ".bss", "--data", (dir / "data").string(), prog});
     CHECK(bss.status == 1);
-    auto symbol = run_process({ELFSIEVE_FILL_PATH, "-s", ".elfsieve_reserved", "-d", (dir / "data").string(), "-l",
-                               "no_such_symbol", prog});
+    auto symbol = run_process(
+        {ELFSIEVE_FILL_PATH, "-s", ".elfsieve_reserved", "-d", (dir / "data").string(), "-l", "no_such_symbol", prog});
     CHECK(symbol.status == 1);
     CHECK(symbol.err.find("no_such_symbol") != std::string::npos);
     CHECK(read_bytes(prog) == before);
@@ -117,8 +117,9 @@ TEST_CASE("fill.every_layout_checked_with_objdump", "[fill]") {
     }
     INFO(t.name);
     const auto dir = fill_dir(t.name);
-    write_text(dir / "o.c", "__attribute__((section(\".reserved\"))) unsigned char space[64] = {0xee};\n"
-                            "__attribute__((section(\".data\"))) unsigned long length_here = 0x1111;\n");
+    write_text(dir / "o.c",
+               "__attribute__((section(\".reserved\"))) unsigned char space[64] = {0xee};\n"
+               "__attribute__((section(\".data\"))) unsigned long length_here = 0x1111;\n");
     const auto object = dir / "o.o";
     REQUIRE(run_process({t.cc, "-c", "-O1", "-o", object.string(), (dir / "o.c").string()}).ok());
     const auto input = read_bytes(object);
@@ -133,8 +134,8 @@ TEST_CASE("fill.every_layout_checked_with_objdump", "[fill]") {
     CHECK(reserved.find(" 0000 41424344 45464748 494a0000 00000000") != std::string::npos);
     CHECK(reserved.find(" 0030 00000000 00000000 00000000 00000000") != std::string::npos);
     auto length = run_process({"objdump", "-s", "-j", ".data", (dir / "filled.o").string()}).out;
-    const std::string expected = t.width == 8 ? (t.little ? "0a000000 00000000" : "00000000 0000000a")
-                                              : (t.little ? "0a000000" : "0000000a");
+    const std::string expected =
+        t.width == 8 ? (t.little ? "0a000000 00000000" : "00000000 0000000a") : (t.little ? "0a000000" : "0000000a");
     CHECK(length.find(" 0000 " + expected) != std::string::npos);
     // Nothing else changed: differing bytes lie in the section or the length word.
     std::size_t differing = 0;
@@ -143,7 +144,8 @@ TEST_CASE("fill.every_layout_checked_with_objdump", "[fill]") {
     CHECK(out->size() == input.size());
 
     const std::string seventy(70, 'x');
-    auto too_big = fill_section(input, fill_request{".reserved", std::as_bytes(std::span(seventy.data(), seventy.size())), ""});
+    auto too_big =
+        fill_section(input, fill_request{".reserved", std::as_bytes(std::span(seventy.data(), seventy.size())), ""});
     REQUIRE_FALSE(too_big.has_value());
     CHECK(too_big.error().code == errc::fill_too_large);
     CHECK(too_big.error().detail == 6u);

@@ -25,7 +25,7 @@ TEST_CASE("rel_field.reads_each_width_sign_extended_in_the_file_order", "[rel_fi
   const auto data = bytes<10>({0xff, 0xfe, 0x01, 0x02, 0x03, 0x84, 0x05, 0x06, 0x07, 0x88});
   CHECK(read_rel_field<elf32le>(data, 0, 1)->value == -1);
   CHECK(read_rel_field<elf32le>(data, 1, 2)->value == 0x01fe);
-  CHECK(read_rel_field<elf32be>(data, 1, 2)->value == std::int16_t(-0x01ff));  // 0xfe01
+  CHECK(read_rel_field<elf32be>(data, 1, 2)->value == std::int16_t(-0x01ff));         // 0xfe01
   CHECK(read_rel_field<elf32le>(data, 2, 4)->value == 0x84030201ll - 0x100000000ll);  // 0x84030201 as int32
   CHECK(read_rel_field<elf32be>(data, 2, 4)->value == 0x01020384);
   CHECK(read_rel_field<elf64le>(data, 2, 8)->value == std::int64_t(0x8807060584030201ull));

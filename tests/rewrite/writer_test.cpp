@@ -138,7 +138,8 @@ TEST_CASE("writer.identity_edits_describe_the_same_object", "[writer]") {
   }
   const auto object = build("compiled", {"gcc", "-c", "-O1", "-g"},
                             "static int counter; int bump(int by) { counter += by; return counter; }\n"
-                            "const char *name(void) { return \"name\"; }\n", ".c");
+                            "const char *name(void) { return \"name\"; }\n",
+                            ".c");
   check_identity(object, "compiled.o");
 }
 
@@ -157,8 +158,7 @@ TEST_CASE("writer.identity_keeps_segments_in_place", "[writer]") {
 }
 
 TEST_CASE("writer.removing_a_section_matches_objcopy", "[writer]") {
-  const auto object = build("remove", {"gcc", "-c", "-O1"},
-                            "int answer(void) { return 42; }\nint data = 7;\n", ".c");
+  const auto object = build("remove", {"gcc", "-c", "-O1"}, "int answer(void) { return 42; }\nint data = 7;\n", ".c");
   const auto input = read_file(object);
   const auto comment = section_named(input, ".comment");
   REQUIRE(comment != 0);
@@ -187,7 +187,8 @@ TEST_CASE("writer.redirects_and_refusals", "[writer]") {
   .globl abs_sym, gone
   .set abs_sym, 0x1230
 gone: .quad 0
-)", ".s");
+)",
+                            ".s");
   const auto input = read_file(object);
   auto symbol_named = [&](const auto& edits, std::string_view name) {
     for (auto s : *edits.symbols())
@@ -228,7 +229,8 @@ TEST_CASE("writer.a_kept_group_needs_its_signature", "[writer]") {
   .section .text.b,"axG",@progbits,b,comdat
   .globl b
 b: ret
-)", ".s");
+)",
+                            ".s");
   const auto input = read_file(object);
   auto out = rewrite(input, [&](auto& edits) -> result<void> {
     for (auto s : *edits.symbols())

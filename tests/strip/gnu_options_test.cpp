@@ -16,8 +16,8 @@ using namespace elfsieve::testing;
 
 namespace {
 
-const char* const symbol_names[] = {"file.c", "local_fn", "global_fn", "weak_fn", "undef", "common", "in_debug",
-                                    "__crc_foo", "keep_me"};
+const char* const symbol_names[] = {"file.c", "local_fn", "global_fn", "weak_fn", "undef",
+                                    "common", "in_debug", "__crc_foo", "keep_me"};
 
 template <elf_layout L>
 elf_image<L> build_object(std::uint16_t type) {
@@ -66,7 +66,9 @@ std::map<std::string, std::string> requests(const gnu_strip& strip, bool relocat
   for (auto s : *symbols) {
     auto c = make_symbol_context(*sections, *symbols, s);
     REQUIRE(c);
-    const std::string key = c->is_null_symbol() ? "(null)" : c->is_section_symbol() ? "(section)" : std::string(c->name);
+    const std::string key = c->is_null_symbol()      ? "(null)"
+                            : c->is_section_symbol() ? "(section)"
+                                                     : std::string(c->name);
     out[key] = request_name(strip.request(c.value(), relocatable));
   }
   return out;
@@ -134,14 +136,29 @@ TEMPLATE_TEST_CASE("gnu_options: symbol requests", "[strip][gnu_options]", elf32
   using m = std::map<std::string, std::string>;
   const std::string u = "unreferenced";
   // Default: --strip-all. -K wins.
-  CHECK(requests<L>(gnu_strip(with({}, {"keep_me"})), true) ==
-        m{{"(null)", "keep"}, {"(section)", "keep"}, {"file.c", u}, {"local_fn", u}, {"global_fn", u}, {"weak_fn", u},
-          {"undef", u}, {"common", u}, {"in_debug", u}, {"__crc_foo", u}, {"keep_me", "keep"}});
+  CHECK(requests<L>(gnu_strip(with({}, {"keep_me"})), true) == m{{"(null)", "keep"},
+                                                                 {"(section)", "keep"},
+                                                                 {"file.c", u},
+                                                                 {"local_fn", u},
+                                                                 {"global_fn", u},
+                                                                 {"weak_fn", u},
+                                                                 {"undef", u},
+                                                                 {"common", u},
+                                                                 {"in_debug", u},
+                                                                 {"__crc_foo", u},
+                                                                 {"keep_me", "keep"}});
   // -N: only the named symbols, even when -K does not name them; exact names without -w.
-  CHECK(requests<L>(gnu_strip(with({"global_fn", "*_fn"})), true) ==
-        m{{"(null)", "keep"}, {"(section)", "keep"}, {"file.c", "keep"}, {"local_fn", "keep"}, {"global_fn", "remove"},
-          {"weak_fn", "keep"}, {"undef", "keep"}, {"common", "keep"}, {"in_debug", "keep"}, {"__crc_foo", "keep"},
-          {"keep_me", "keep"}});
+  CHECK(requests<L>(gnu_strip(with({"global_fn", "*_fn"})), true) == m{{"(null)", "keep"},
+                                                                       {"(section)", "keep"},
+                                                                       {"file.c", "keep"},
+                                                                       {"local_fn", "keep"},
+                                                                       {"global_fn", "remove"},
+                                                                       {"weak_fn", "keep"},
+                                                                       {"undef", "keep"},
+                                                                       {"common", "keep"},
+                                                                       {"in_debug", "keep"},
+                                                                       {"__crc_foo", "keep"},
+                                                                       {"keep_me", "keep"}});
   // -w: patterns; -K beats -N.
   auto wild = with({"*_fn", "keep_*"}, {"weak_*"});
   wild.wildcard = true;
@@ -160,17 +177,31 @@ TEMPLATE_TEST_CASE("gnu_options: symbol requests", "[strip][gnu_options]", elf32
   // --strip-debug: the file symbol and the symbols of debug sections.
   gnu_strip_options debug;
   debug.plan.strip_debug = true;
-  CHECK(requests<L>(gnu_strip(debug), true) ==
-        m{{"(null)", "keep"}, {"(section)", "keep"}, {"file.c", "remove"}, {"local_fn", "keep"}, {"global_fn", "keep"},
-          {"weak_fn", "keep"}, {"undef", "keep"}, {"common", "keep"}, {"in_debug", "remove"}, {"__crc_foo", "keep"},
-          {"keep_me", "keep"}});
+  CHECK(requests<L>(gnu_strip(debug), true) == m{{"(null)", "keep"},
+                                                 {"(section)", "keep"},
+                                                 {"file.c", "remove"},
+                                                 {"local_fn", "keep"},
+                                                 {"global_fn", "keep"},
+                                                 {"weak_fn", "keep"},
+                                                 {"undef", "keep"},
+                                                 {"common", "keep"},
+                                                 {"in_debug", "remove"},
+                                                 {"__crc_foo", "keep"},
+                                                 {"keep_me", "keep"}});
   // --strip-unneeded: in a relocatable object, defined global, weak and common symbols are needed.
   gnu_strip_options unneeded;
   unneeded.strip_unneeded = true;
-  CHECK(requests<L>(gnu_strip(unneeded), true) ==
-        m{{"(null)", "keep"}, {"(section)", "keep"}, {"file.c", u}, {"local_fn", u}, {"global_fn", "keep"},
-          {"weak_fn", "keep"}, {"undef", u}, {"common", "keep"}, {"in_debug", u}, {"__crc_foo", "keep"},
-          {"keep_me", "keep"}});
+  CHECK(requests<L>(gnu_strip(unneeded), true) == m{{"(null)", "keep"},
+                                                    {"(section)", "keep"},
+                                                    {"file.c", u},
+                                                    {"local_fn", u},
+                                                    {"global_fn", "keep"},
+                                                    {"weak_fn", "keep"},
+                                                    {"undef", u},
+                                                    {"common", "keep"},
+                                                    {"in_debug", u},
+                                                    {"__crc_foo", "keep"},
+                                                    {"keep_me", "keep"}});
   // ... and in a linked object only relocations make a symbol needed.
   const auto linked = requests<L>(gnu_strip(unneeded), false);
   CHECK(linked.at("global_fn") == u);

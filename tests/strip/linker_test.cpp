@@ -111,8 +111,8 @@ void check_linker_consumer(const toolchain& tc) {
   };
   // The locals (static functions and data, the merge-section label): all named by relocations, so removing them
   // means retargeting. The globals are the objects' interface to each other and are not asked for here.
-  const std::vector<std::string> locals = {"-N", "greeting", "-N", "bump", "-N", "helper", "-N", "names",
-                                           "-N", "counter", "-N", "table", "-N", "unique_text"};
+  const std::vector<std::string> locals = {"-N",    "greeting", "-N",      "bump", "-N",    "helper", "-N",
+                                           "names", "-N",       "counter", "-N",   "table", "-N",     "unique_text"};
   auto with = [](std::vector<std::string> a, const std::vector<std::string>& b) {
     a.insert(a.end(), b.begin(), b.end());
     return a;
@@ -158,8 +158,8 @@ void check_linker_consumer(const toolchain& tc) {
     if (v.expect_retarget) CHECK(retargeted > 0);
     CHECK(kept == v.expect_kept);
     // The merge-section label: kept without --unmerge, retargeted (SHF_MERGE cleared) with it.
-    const bool asked_for_greeting = std::string_view(v.name).find("locals") == 0 ||
-                                    std::string_view(v.name).find("everything") == 0;
+    const bool asked_for_greeting =
+        std::string_view(v.name).find("locals") == 0 || std::string_view(v.name).find("everything") == 0;
     if (asked_for_greeting) {
       const bool unmerge = std::string_view(v.name).find("unmerge") != std::string_view::npos;
       CHECK(greeting_retargeted == unmerge);

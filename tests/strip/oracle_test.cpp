@@ -60,8 +60,8 @@ std::uint64_t header_field(const std::vector<std::byte>& b, const od::elf& f, st
 template <class Request>
 result<strip_outcome> strip_in_memory(std::span<const std::byte> in, strip_options options, Request request,
                                       std::vector<std::byte>& out) {
-  return strip_object(in, options, [](std::string_view, const auto&) { return false; }, request,
-                      [](const symbol_report&) {}, out);
+  return strip_object(
+      in, options, [](std::string_view, const auto&) { return false; }, request, [](const symbol_report&) {}, out);
 }
 
 }  // namespace
@@ -99,9 +99,12 @@ TEST_CASE("strip_oracle.rejects_damage", "[strip][oracle]") {
   for (const char* name : {"x86_64/libata.ko", "i386/libata.ko"}) {
     const auto input = read_bytes(corpus_dir() / name);
     std::vector<std::byte> good;
-    auto stripped = strip_in_memory(input, {}, [](const auto& c) {
-      return policies::crc(c) || policies::ksymtab(c) ? symbol_request::remove : symbol_request::keep;
-    }, good);
+    auto stripped = strip_in_memory(
+        input, {},
+        [](const auto& c) {
+          return policies::crc(c) || policies::ksymtab(c) ? symbol_request::remove : symbol_request::keep;
+        },
+        good);
     REQUIRE(stripped.has_value());
     REQUIRE(check_strip_semantics(input, good).ok());
     const od::elf f(good);
@@ -138,8 +141,8 @@ TEST_CASE("strip_oracle.rejects_damage", "[strip][oracle]") {
     }
     DYNAMIC_SECTION(name << ": a relocation names another symbol") {
       auto bad = good;
-      const auto s = find_section(f, f.sections()[find_section(f, ".text") + 1].type == od::SHT_RELA ? ".rela.text"
-                                                                                                      : ".rel.text");
+      const auto s =
+          find_section(f, f.sections()[find_section(f, ".text") + 1].type == od::SHT_RELA ? ".rela.text" : ".rel.text");
       std::vector<od::rel> rels;
       REQUIRE(f.relocations(s, rels));
       const auto at = f.sections()[s].offset + (f.is64() ? 24 * 5 + 12 : 8 * 5 + 5);
@@ -149,8 +152,8 @@ TEST_CASE("strip_oracle.rejects_damage", "[strip][oracle]") {
     }
     DYNAMIC_SECTION(name << ": a relocation dropped") {
       auto bad = good;
-      const auto s = find_section(f, f.sections()[find_section(f, ".text") + 1].type == od::SHT_RELA ? ".rela.text"
-                                                                                                      : ".rel.text");
+      const auto s =
+          find_section(f, f.sections()[find_section(f, ".text") + 1].type == od::SHT_RELA ? ".rela.text" : ".rel.text");
       const auto at = header_field(bad, f, s, 32, 20);
       poke(bad, at, f.sections()[s].size - f.sections()[s].entsize, f.is64() ? 8 : 4, little);
       CHECK(mentions(check_strip_semantics(input, bad), "relocations in"));
@@ -184,8 +187,8 @@ TEST_CASE("strip_oracle.rejects_damage", "[strip][oracle]") {
     DYNAMIC_SECTION(name << ": a removed relocation section whose target stays") {
       // Rename .rela.text / .rel.text's type to PROGBITS: the relocations vanish from the oracle's view.
       auto bad = good;
-      const auto s = find_section(f, f.sections()[find_section(f, ".text") + 1].type == od::SHT_RELA ? ".rela.text"
-                                                                                                      : ".rel.text");
+      const auto s =
+          find_section(f, f.sections()[find_section(f, ".text") + 1].type == od::SHT_RELA ? ".rela.text" : ".rel.text");
       poke(bad, header_field(bad, f, s, 4, 4), 1, 4, little);
       CHECK_FALSE(check_strip_semantics(input, bad).ok());
     }

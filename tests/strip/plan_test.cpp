@@ -56,8 +56,8 @@ std::filesystem::path assemble(const std::string& name, const std::vector<std::s
 struct stripped {
   std::vector<std::byte> input, output;
   std::map<std::string, symbol_decision> decisions;
-  std::map<std::string, std::string> types;   // reloc type named in a keep reason
-  std::map<std::string, std::string> targets; // retarget section
+  std::map<std::string, std::string> types;    // reloc type named in a keep reason
+  std::map<std::string, std::string> targets;  // retarget section
   strip_outcome outcome;
   std::filesystem::path out_path;
 };
@@ -73,8 +73,8 @@ stripped strip_names(const std::filesystem::path& object, const std::set<std::st
     s.types.emplace(std::string(r.name), std::string(r.reloc_type));
     s.targets.emplace(std::string(r.name), std::string(r.target_section));
   };
-  auto outcome = strip_object(s.input, options, [](std::string_view, const auto&) { return false; }, request, report,
-                              s.output);
+  auto outcome = strip_object(
+      s.input, options, [](std::string_view, const auto&) { return false; }, request, report, s.output);
   if (!outcome) FAIL_CHECK("strip_object: " << outcome.error().message);
   REQUIRE(outcome.has_value());
   s.outcome = outcome.value();
@@ -319,12 +319,16 @@ main: call inl
 // Section header fields of a little-endian ELF64 object, patched in place (the malformed inputs below).
 struct elf64le_headers {
   std::vector<std::byte>& bytes;
-  template <class T> T get(std::size_t at) const {
+  template <class T>
+  T get(std::size_t at) const {
     T v{};
     std::memcpy(&v, bytes.data() + at, sizeof v);
     return v;
   }
-  template <class T> void set(std::size_t at, T v) { std::memcpy(bytes.data() + at, &v, sizeof v); }
+  template <class T>
+  void set(std::size_t at, T v) {
+    std::memcpy(bytes.data() + at, &v, sizeof v);
+  }
   [[nodiscard]] std::size_t header(std::size_t i) const { return get<std::uint64_t>(0x28) + i * 64; }
   [[nodiscard]] std::size_t count() const { return get<std::uint16_t>(0x3c); }
   [[nodiscard]] std::string name(std::size_t i) const {
@@ -361,7 +365,8 @@ main: call ext
   elf64le_headers h{input};
   const auto rela_text = h.find(".rela.text");
   h.set<std::uint32_t>(h.header(rela_text), h.get<std::uint32_t>(h.header(h.find(".debug_info"))));
-  auto renamed = strip_object(input, options, no_sections, keep_all, [](const symbol_report&) {}, output);
+  auto renamed = strip_object(
+      input, options, no_sections, keep_all, [](const symbol_report&) {}, output);
   REQUIRE(renamed.has_value());
   const auto out_path = work_dir() / "x86_64-debug-names.stripped.o";
   write_bytes(out_path, output);
@@ -381,7 +386,8 @@ main: call ext
     const auto i = t.find(table);
     t.set<std::uint64_t>(t.header(i) + 8, t.get<std::uint64_t>(t.header(i) + 8) | elf::SHF_ALLOC);
     output.clear();
-    auto refused = strip_object(input, options, no_sections, keep_all, [](const symbol_report&) {}, output);
+    auto refused = strip_object(
+        input, options, no_sections, keep_all, [](const symbol_report&) {}, output);
     REQUIRE_FALSE(refused.has_value());
     CHECK(refused.error().code == errc::allocated_table);
     CHECK(refused.error().section == section_index(static_cast<std::uint32_t>(i)));
@@ -406,8 +412,8 @@ TEST_CASE("reloc_kinds.names_match_readelf_and_loader_types_cover_shipped_module
         if (s.type() != elf::SHT_REL && s.type() != elf::SHT_RELA) continue;
         auto table = reloc_table<L>::create(*sections, s.index());
         if (!table) return table.error();
-        const bool applied = table->target_section().value != 0 &&
-                             (*sections)[table->target_section()].has_flag(elf::SHF_ALLOC);
+        const bool applied =
+            table->target_section().value != 0 && (*sections)[table->target_section()].has_flag(elf::SHF_ALLOC);
         // Distinct types first (a flat scan of the raw records), then each one checked once.
         std::set<std::uint32_t> types;
         if (table->is_rela())

@@ -296,14 +296,14 @@ struct segment_spec {
 };
 
 struct build_options {
-  bool section_headers = true;  // false: e_shoff = 0, e_shnum = 0
-  bool section_names = true;    // false: no .shstrtab, e_shstrndx = 0
-  bool extended_shnum = false;  // e_shnum = 0, count in section 0's sh_size (automatic from 0xff00 sections)
-  bool xindex_shstrndx = false; // e_shstrndx = SHN_XINDEX, index in section 0's sh_link (automatic >= 0xff00)
-  bool pn_xnum = false;         // e_phnum = PN_XNUM, count in section 0's sh_info (automatic >= 0xffff)
-  std::uint64_t table_skew = 0; // extra bytes before each header table, to misalign it
+  bool section_headers = true;   // false: e_shoff = 0, e_shnum = 0
+  bool section_names = true;     // false: no .shstrtab, e_shstrndx = 0
+  bool extended_shnum = false;   // e_shnum = 0, count in section 0's sh_size (automatic from 0xff00 sections)
+  bool xindex_shstrndx = false;  // e_shstrndx = SHN_XINDEX, index in section 0's sh_link (automatic >= 0xff00)
+  bool pn_xnum = false;          // e_phnum = PN_XNUM, count in section 0's sh_info (automatic >= 0xffff)
+  std::uint64_t table_skew = 0;  // extra bytes before each header table, to misalign it
   std::uint16_t type = elf::ET_REL;
-  std::uint16_t machine = 0;    // 0: a machine that fits the layout
+  std::uint16_t machine = 0;  // 0: a machine that fits the layout
 };
 
 template <elf_layout L>
@@ -610,8 +610,8 @@ class elf_builder {
 template <elf_layout L>
 elf_image<L> small_object(bool rela = true) {
   elf_builder<L> b;
-  const std::uint32_t text = b.add_progbits(".text", byte_vector(16, std::byte{0x90}),
-                                            elf::SHF_ALLOC | elf::SHF_EXECINSTR);
+  const std::uint32_t text =
+      b.add_progbits(".text", byte_vector(16, std::byte{0x90}), elf::SHF_ALLOC | elf::SHF_EXECINSTR);
   const std::uint32_t data = b.add_progbits(".data", byte_vector(8, std::byte{1}), elf::SHF_ALLOC | elf::SHF_WRITE);
   const std::uint32_t bss = b.add_nobits(".bss", 32);
   auto syms = b.add_symbols({

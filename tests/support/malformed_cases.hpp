@@ -70,8 +70,8 @@ constexpr layout_id id_of() {
 
 // Section indices of small_object<L>().
 namespace small {
-inline constexpr std::uint32_t text = 1, data = 2, bss = 3, strtab = 4, symtab = 5, rela = 6, note = 7,
-                               shstrtab = 8, count = 9;
+inline constexpr std::uint32_t text = 1, data = 2, bss = 3, strtab = 4, symtab = 5, rela = 6, note = 7, shstrtab = 8,
+                               count = 9;
 }
 
 template <elf_layout L>
@@ -144,14 +144,17 @@ class case_table {
     return with_file([](const file<L>& fl) { return outcome_of(fl.sections()); });
   }
   static probe_fn section_name(std::uint32_t i) {
-    return with_sections([i](const file<L>&, const section_table<L>& s) { return outcome_of(s.name(s[section_index(i)])); });
+    return with_sections(
+        [i](const file<L>&, const section_table<L>& s) { return outcome_of(s.name(s[section_index(i)])); });
   }
   static probe_fn section_data(std::uint32_t i) {
-    return with_sections([i](const file<L>&, const section_table<L>& s) { return outcome_of(s.data(s[section_index(i)])); });
+    return with_sections(
+        [i](const file<L>&, const section_table<L>& s) { return outcome_of(s.data(s[section_index(i)])); });
   }
   static probe_fn symbols(std::uint32_t i) {
-    return with_sections(
-        [i](const file<L>&, const section_table<L>& s) { return outcome_of(symbol_table<L>::create(s, section_index(i))); });
+    return with_sections([i](const file<L>&, const section_table<L>& s) {
+      return outcome_of(symbol_table<L>::create(s, section_index(i)));
+    });
   }
   // Symbol `sym` of table `table`: its name, then the section it is defined in.
   static probe_fn symbol(std::uint32_t table, std::uint32_t sym) {
@@ -166,8 +169,9 @@ class case_table {
     });
   }
   static probe_fn relocs(std::uint32_t i) {
-    return with_sections(
-        [i](const file<L>&, const section_table<L>& s) { return outcome_of(reloc_table<L>::create(s, section_index(i))); });
+    return with_sections([i](const file<L>&, const section_table<L>& s) {
+      return outcome_of(reloc_table<L>::create(s, section_index(i)));
+    });
   }
   // The symbol of relocation `r` of section `i`, resolved against symbol table `table`.
   static probe_fn reloc_symbol(std::uint32_t i, std::size_t r, std::uint32_t table) {
@@ -181,8 +185,9 @@ class case_table {
     });
   }
   static probe_fn group(std::uint32_t i) {
-    return with_sections(
-        [i](const file<L>&, const section_table<L>& s) { return outcome_of(section_group<L>::create(s, section_index(i))); });
+    return with_sections([i](const file<L>&, const section_table<L>& s) {
+      return outcome_of(section_group<L>::create(s, section_index(i)));
+    });
   }
   // The first error among the notes of section i (success when every note parses).
   static probe_fn notes(std::uint32_t i) {
@@ -217,8 +222,9 @@ class case_table {
     });
   }
   static probe_fn relr(std::uint32_t i) {
-    return with_sections(
-        [i](const file<L>&, const section_table<L>& s) { return outcome_of(relr_table<L>::create(s, section_index(i))); });
+    return with_sections([i](const file<L>&, const section_table<L>& s) {
+      return outcome_of(relr_table<L>::create(s, section_index(i)));
+    });
   }
 
  private:
@@ -246,8 +252,8 @@ elf_image<L> versioned_object() {
       {"libv.so.1", 0, 0, elf::STB_GLOBAL, elf::STT_OBJECT, 0, elf::SHN_ABS},
   };
   byte_vector symbols = encode_symbols<L>(syms, dynstr);
-  byte_vector verdef = encode_verdef<L>(
-      {{1, elf::VER_FLG_BASE, "libv.so.1", {}}, {2, 0, "V1", {}}, {3, 0, "V2", {"V1"}}}, dynstr);
+  byte_vector verdef =
+      encode_verdef<L>({{1, elf::VER_FLG_BASE, "libv.so.1", {}}, {2, 0, "V1", {}}, {3, 0, "V2", {"V1"}}}, dynstr);
   byte_vector verneed = encode_verneed<L>({{"libc.so.6", {{"GLIBC_2.2.5", 4, 0}}}}, dynstr);
   const std::uint32_t strtab = b.add_strtab(".dynstr", dynstr);
   section_spec dynsym;
@@ -311,18 +317,22 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
   t.add("not_elf", 1, T::raw(bytes_of("#!/bin/sh\necho not an ELF file\n")), T::visit_any(), errc::bad_magic);
 
   // 2. EI_CLASS / EI_DATA invalid or lying.
-  t.add("class_invalid", 2, T::small([](image& img, P& p) { img.set_byte(EI_CLASS, 3); p.offset = EI_CLASS; }),
+  t.add("class_invalid", 2, T::small([](image& img, P& p) {
+          img.set_byte(EI_CLASS, 3);
+          p.offset = EI_CLASS;
+        }),
         T::visit_any(), errc::bad_class);
-  t.add("data_invalid", 2, T::small([](image& img, P& p) { img.set_byte(EI_DATA, 0); p.offset = EI_DATA; }),
+  t.add("data_invalid", 2, T::small([](image& img, P& p) {
+          img.set_byte(EI_DATA, 0);
+          p.offset = EI_DATA;
+        }),
         T::visit_any(), errc::bad_data_encoding);
-  t.add("class_lies", 2,
-        T::small([](image& img, P& p) {
+  t.add("class_lies", 2, T::small([](image& img, P& p) {
           img.set_byte(EI_CLASS, is64 ? ELFCLASS32 : ELFCLASS64);
           p.offset = EI_CLASS;
         }),
         T::open(), errc::bad_class);
-  t.add("data_lies", 2,
-        T::small([](image& img, P& p) {
+  t.add("data_lies", 2, T::small([](image& img, P& p) {
           img.set_byte(EI_DATA, L::elf_data == ELFDATA2LSB ? ELFDATA2MSB : ELFDATA2LSB);
           p.offset = EI_DATA;
         }),
@@ -333,8 +343,7 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
   // 3. e_shentsize 0, 1, or smaller than a section header.
   for (std::uint16_t bad : {std::uint16_t{0}, std::uint16_t{1}, static_cast<std::uint16_t>(sizeof(shdr) - 1)}) {
     const std::string name = bad == 0 ? "shentsize_zero" : bad == 1 ? "shentsize_one" : "shentsize_short";
-    t.add(name.c_str(), 3,
-          T::small([bad](image& img, P& p) {
+    t.add(name.c_str(), 3, T::small([bad](image& img, P& p) {
             put(img.header().e_shentsize, bad);
             p.offset = offsetof(ehdr, e_shentsize);
           }),
@@ -357,35 +366,30 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
         T::program_headers(), errc::bad_phentsize);
 
   // 5. e_shoff past EOF, or e_shoff + table size overflowing.
-  t.add("shoff_past_eof", 5,
-        T::small([](image& img, P& p) {
+  t.add("shoff_past_eof", 5, T::small([](image& img, P& p) {
           put(img.header().e_shoff, img.bytes.size() + 16);
           p.section = 0;
           p.offset = img.bytes.size() + 16;
         }),
         T::sections(), errc::section_table_out_of_bounds);
-  t.add("shoff_overflow", 5,
-        T::small([](image& img, P& p) {
+  t.add("shoff_overflow", 5, T::small([](image& img, P& p) {
           put(img.header().e_shoff, ~std::uint64_t{0});
           p.section = 0;
         }),
         T::sections(), errc::section_table_out_of_bounds);
-  t.add("shnum_past_eof", 5,
-        T::small([](image& img, P& p) {
+  t.add("shnum_past_eof", 5, T::small([](image& img, P& p) {
           put(img.header().e_shnum, 0xfeff);
           p.offset = img.shoff;
         }),
         T::sections(), errc::section_table_out_of_bounds);
 
   // 6. e_shnum = 0 with a huge section-0 sh_size.
-  t.add("extended_shnum_huge", 6,
-        T::small([](image& img, P&) {
+  t.add("extended_shnum_huge", 6, T::small([](image& img, P&) {
           put(img.header().e_shnum, 0);
           put(img.section_header(0).sh_size, ~std::uint64_t{0});
         }),
         T::sections(), errc::section_table_out_of_bounds);
-  t.add("extended_shnum_past_eof", 6,
-        T::small([](image& img, P& p) {
+  t.add("extended_shnum_past_eof", 6, T::small([](image& img, P& p) {
           put(img.header().e_shnum, 0);
           put(img.section_header(0).sh_size, 0x10000);
           p.offset = img.shoff;
@@ -393,16 +397,14 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
         T::sections(), errc::section_table_out_of_bounds);
 
   // 7. e_shstrndx out of range; SHN_XINDEX with a bad sh_link or no section headers.
-  t.add("shstrndx_out_of_range", 7,
-        T::small([](image& img, P& p) {
+  t.add("shstrndx_out_of_range", 7, T::small([](image& img, P& p) {
           put(img.header().e_shstrndx, small::count);
           p.no_section = true;
           p.detail = small::count;
           p.offset = offsetof(ehdr, e_shstrndx);
         }),
         T::section_name(small::text), errc::bad_shstrndx);
-  t.add("xindex_bad_link", 7,
-        T::small([](image& img, P& p) {
+  t.add("xindex_bad_link", 7, T::small([](image& img, P& p) {
           put(img.header().e_shstrndx, SHN_XINDEX);
           put(img.section_header(0).sh_link, 999);
           p.no_section = true;
@@ -410,8 +412,7 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
           p.offset = offsetof(ehdr, e_shstrndx);
         }),
         T::section_name(small::text), errc::bad_shstrndx);
-  t.add("xindex_without_section_headers", 7,
-        T::small([](image& img, P&) {
+  t.add("xindex_without_section_headers", 7, T::small([](image& img, P&) {
           put(img.header().e_shstrndx, SHN_XINDEX);
           put(img.header().e_shoff, 0);
         }),
@@ -430,22 +431,19 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
         T::program_headers(), errc::no_section_headers);
 
   // 8. Section-name table of the wrong type, empty.
-  t.add("shstrtab_wrong_type", 8,
-        T::small([](image& img, P& p) {
+  t.add("shstrtab_wrong_type", 8, T::small([](image& img, P& p) {
           put(img.section_header(small::shstrtab).sh_type, SHT_PROGBITS);
           p.section = small::shstrtab;
         }),
         T::section_name(small::text), errc::not_a_string_table);
-  t.add("shstrtab_empty", 8,
-        T::small([](image& img, P& p) {
+  t.add("shstrtab_empty", 8, T::small([](image& img, P& p) {
           put(img.section_header(small::shstrtab).sh_size, 0);
           p.section = small::shstrtab;
         }),
         T::section_name(small::text), errc::empty_string_table);
 
   // 9. String table without a final NUL.
-  t.add("strtab_unterminated", 9,
-        T::small([](image& img, P& p) {
+  t.add("strtab_unterminated", 9, T::small([](image& img, P& p) {
           auto& h = img.section_header(small::strtab);
           const std::uint64_t last = h.sh_offset.value() + h.sh_size.value() - 1;
           img.set_byte(last, 'x');
@@ -453,8 +451,7 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
           p.offset = last;
         }),
         T::symbols(small::symtab), errc::string_table_not_terminated);
-  t.add("shstrtab_unterminated", 9,
-        T::small([](image& img, P& p) {
+  t.add("shstrtab_unterminated", 9, T::small([](image& img, P& p) {
           auto& h = img.section_header(small::shstrtab);
           put(h.sh_size, h.sh_size.value() - 1);  // the table now ends inside ".shstrtab"
           p.section = small::shstrtab;
@@ -462,15 +459,13 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
         T::section_name(small::text), errc::string_table_not_terminated);
 
   // 10. sh_name / st_name past the end of the string table.
-  t.add("sh_name_past_end", 10,
-        T::small([](image& img, P& p) {
+  t.add("sh_name_past_end", 10, T::small([](image& img, P& p) {
           put(img.section_header(small::data).sh_name, 0x7fffffff);
           p.section = small::data;
           p.offset = img.shoff + small::data * sizeof(shdr);
         }),
         T::section_name(small::data), errc::string_out_of_range);
-  t.add("st_name_past_end", 10,
-        T::small([](image& img, P& p) {
+  t.add("st_name_past_end", 10, T::small([](image& img, P& p) {
           put(img.template record<sym>(small::symtab, 2).st_name, img.section_header(small::strtab).sh_size.value());
           p.section = small::symtab;
           p.offset = img.section_offsets[small::symtab] + 2 * sizeof(sym);
@@ -487,29 +482,25 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
         T::version(dyn::dynsym, 2), errc::string_out_of_range);
 
   // 11. sh_offset + sh_size past EOF.
-  t.add("section_past_eof", 11,
-        T::small([](image& img, P& p) {
+  t.add("section_past_eof", 11, T::small([](image& img, P& p) {
           put(img.section_header(small::data).sh_offset, img.bytes.size() - 4);
           p.section = small::data;
           p.offset = img.bytes.size() - 4;
         }),
         T::section_data(small::data), errc::section_out_of_bounds);
-  t.add("symtab_past_eof", 11,
-        T::small([](image& img, P& p) {
+  t.add("symtab_past_eof", 11, T::small([](image& img, P& p) {
           put(img.section_header(small::symtab).sh_size, sizeof(sym) * 100000);
           p.section = small::symtab;
         }),
         T::symbols(small::symtab), errc::section_out_of_bounds);
 
   // 12. offset + size wrapping around.
-  t.add("offset_wraps", 12,
-        T::small([](image& img, P& p) {
+  t.add("offset_wraps", 12, T::small([](image& img, P& p) {
           put(img.section_header(small::data).sh_offset, is64 ? ~std::uint64_t{0} - 3 : 0xffffffffu);
           p.section = small::data;
         }),
         T::section_data(small::data), errc::section_out_of_bounds);
-  t.add("size_wraps", 12,
-        T::small([](image& img, P& p) {
+  t.add("size_wraps", 12, T::small([](image& img, P& p) {
           put(img.section_header(small::data).sh_size, ~std::uint64_t{0});
           p.section = small::data;
         }),
@@ -518,8 +509,7 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
   // 13. SHT_NOBITS with an offset past EOF or 0: accepted, with no bytes. A symbol table retyped to NOBITS is
   // not a symbol table.
   for (const bool zero : {false, true}) {
-    t.add(zero ? "nobits_offset_zero" : "nobits_past_eof", 13,
-          T::small([zero](image& img, P&) {
+    t.add(zero ? "nobits_offset_zero" : "nobits_past_eof", 13, T::small([zero](image& img, P&) {
             put(img.section_header(small::bss).sh_offset, zero ? 0 : (is64 ? ~std::uint64_t{0} - 8 : 0xfffffff0u));
           }),
           T::with_sections([](const file<L>&, const section_table<L>& s) -> outcome {
@@ -531,23 +521,20 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
           }),
           std::nullopt);
   }
-  t.add("symtab_retyped_nobits", 13,
-        T::small([](image& img, P& p) {
+  t.add("symtab_retyped_nobits", 13, T::small([](image& img, P& p) {
           put(img.section_header(small::symtab).sh_type, SHT_NOBITS);
           p.section = small::symtab;
         }),
         T::symbols(small::symtab), errc::wrong_section_type);
 
   // 14. sh_entsize = 0.
-  t.add("symtab_entsize_zero", 14,
-        T::small([](image& img, P& p) {
+  t.add("symtab_entsize_zero", 14, T::small([](image& img, P& p) {
           put(img.section_header(small::symtab).sh_entsize, 0);
           p.section = small::symtab;
           p.offset = img.section_offsets[small::symtab];
         }),
         T::symbols(small::symtab), errc::bad_entsize);
-  t.add("rela_entsize_zero", 14,
-        T::small([](image& img, P& p) {
+  t.add("rela_entsize_zero", 14, T::small([](image& img, P& p) {
           put(img.section_header(small::rela).sh_entsize, 0);
           p.section = small::rela;
         }),
@@ -562,27 +549,23 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
         T::relocs(small::rela), errc::bad_entsize);
 
   // 15. sh_entsize not the record size; sh_size not a multiple; sh_size < entsize.
-  t.add("symtab_entsize_wrong", 15,
-        T::small([](image& img, P& p) {
+  t.add("symtab_entsize_wrong", 15, T::small([](image& img, P& p) {
           put(img.section_header(small::symtab).sh_entsize, sizeof(sym) + 1);
           p.section = small::symtab;
         }),
         T::symbols(small::symtab), errc::bad_entsize);
-  t.add("symtab_size_not_multiple", 15,
-        T::small([](image& img, P& p) {
+  t.add("symtab_size_not_multiple", 15, T::small([](image& img, P& p) {
           auto& h = img.section_header(small::symtab);
           put(h.sh_size, h.sh_size.value() - 1);
           p.section = small::symtab;
         }),
         T::symbols(small::symtab), errc::bad_section_size);
-  t.add("symtab_smaller_than_entsize", 15,
-        T::small([](image& img, P& p) {
+  t.add("symtab_smaller_than_entsize", 15, T::small([](image& img, P& p) {
           put(img.section_header(small::symtab).sh_size, sizeof(sym) - 2);
           p.section = small::symtab;
         }),
         T::symbols(small::symtab), errc::bad_section_size);
-  t.add("rela_entsize_is_rel", 15,
-        T::small([](image& img, P& p) {
+  t.add("rela_entsize_is_rel", 15, T::small([](image& img, P& p) {
           put(img.section_header(small::rela).sh_entsize, sizeof(typename L::rel));
           p.section = small::rela;
         }),
@@ -596,42 +579,36 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
         T::version(dyn::dynsym, 2), errc::bad_version_data);
 
   // 16. sh_link out of range.
-  t.add("symtab_link_out_of_range", 16,
-        T::small([](image& img, P& p) {
+  t.add("symtab_link_out_of_range", 16, T::small([](image& img, P& p) {
           put(img.section_header(small::symtab).sh_link, 0xfff0);
           p.section = small::symtab;
           p.offset = img.shoff + small::symtab * sizeof(shdr) + offsetof(shdr, sh_link);
           p.detail = 0xfff0;
         }),
         T::symbols(small::symtab), errc::bad_link);
-  t.add("rela_link_out_of_range", 16,
-        T::small([](image& img, P& p) {
+  t.add("rela_link_out_of_range", 16, T::small([](image& img, P& p) {
           put(img.section_header(small::rela).sh_link, small::count);
           p.section = small::rela;
         }),
         T::relocs(small::rela), errc::bad_link);
 
   // 17. sh_link pointing at the wrong type or at itself.
-  t.add("symtab_link_self", 17,
-        T::small([](image& img, P& p) {
+  t.add("symtab_link_self", 17, T::small([](image& img, P& p) {
           put(img.section_header(small::symtab).sh_link, small::symtab);
           p.section = small::symtab;
         }),
         T::symbols(small::symtab), errc::wrong_link_type);
-  t.add("symtab_link_to_progbits", 17,
-        T::small([](image& img, P& p) {
+  t.add("symtab_link_to_progbits", 17, T::small([](image& img, P& p) {
           put(img.section_header(small::symtab).sh_link, small::text);
           p.section = small::symtab;
         }),
         T::symbols(small::symtab), errc::wrong_link_type);
-  t.add("rela_link_to_strtab", 17,
-        T::small([](image& img, P& p) {
+  t.add("rela_link_to_strtab", 17, T::small([](image& img, P& p) {
           put(img.section_header(small::rela).sh_link, small::strtab);
           p.section = small::rela;
         }),
         T::relocs(small::rela), errc::wrong_link_type);
-  t.add("strtab_link_is_shstrtab_alias", 17,
-        T::small([](image& img, P& p) {
+  t.add("strtab_link_is_shstrtab_alias", 17, T::small([](image& img, P& p) {
           // Pointing .symtab at .shstrtab is odd but type-correct: accepted, names come from there.
           put(img.section_header(small::symtab).sh_link, small::shstrtab);
           p.section = small::symtab;
@@ -639,16 +616,14 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
         T::symbols(small::symtab), std::nullopt);
 
   // 18. REL/RELA sh_info out of range; relocations whose symbol table is missing.
-  t.add("rela_info_out_of_range", 18,
-        T::small([](image& img, P& p) {
+  t.add("rela_info_out_of_range", 18, T::small([](image& img, P& p) {
           put(img.section_header(small::rela).sh_info, 0x12345);
           p.section = small::rela;
           p.offset = img.shoff + small::rela * sizeof(shdr) + offsetof(shdr, sh_info);
           p.detail = 0x12345;
         }),
         T::relocs(small::rela), errc::bad_info);
-  t.add("rela_without_symtab", 18,
-        T::small([](image& img, P& p) {
+  t.add("rela_without_symtab", 18, T::small([](image& img, P& p) {
           put(img.section_header(small::rela).sh_link, 0);
           p.section = small::rela;
           p.offset = img.section_offsets[small::rela];
@@ -656,16 +631,14 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
         T::reloc_symbol(small::rela, 0, small::symtab), errc::wrong_symbol_table);
 
   // 19. r_sym >= symbol count; relocation resolved against the wrong table.
-  t.add("r_sym_out_of_range", 19,
-        T::small([](image& img, P& p) {
+  t.add("r_sym_out_of_range", 19, T::small([](image& img, P& p) {
           auto& r = img.template record<typename L::rela>(small::rela, 1);
           put(r.r_info, L::r_info(is64 ? 0x7fffffffu : 0xffffffu, 1));
           p.section = small::rela;
           p.offset = img.section_offsets[small::rela] + sizeof(typename L::rela);
         }),
         T::reloc_symbol(small::rela, 1, small::symtab), errc::bad_symbol_index);
-  t.add("reloc_against_wrong_table", 19,
-        T::built([] {
+  t.add("reloc_against_wrong_table", 19, T::built([] {
           elf_builder<L> b;
           const std::uint32_t text = b.add_progbits(".text", byte_vector(16));
           auto a = b.add_symbols({{"a", 0, 0, STB_GLOBAL, STT_FUNC, 0, static_cast<std::uint16_t>(text)}});
@@ -676,8 +649,7 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
         T::reloc_symbol(6, 0, 5), errc::wrong_symbol_table);
 
   // 20. st_shndx >= section count, reserved, or SHN_XINDEX without SYMTAB_SHNDX.
-  t.add("st_shndx_out_of_range", 20,
-        T::small([](image& img, P& p) {
+  t.add("st_shndx_out_of_range", 20, T::small([](image& img, P& p) {
           put(img.template record<sym>(small::symtab, 2).st_shndx, 0x100);
           p.section = small::symtab;
           p.offset = img.section_offsets[small::symtab] + 2 * sizeof(sym);
@@ -695,8 +667,7 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
           return {};
         }),
         std::nullopt);
-  t.add("xindex_without_symtab_shndx", 20,
-        T::small([](image& img, P& p) {
+  t.add("xindex_without_symtab_shndx", 20, T::small([](image& img, P& p) {
           put(img.template record<sym>(small::symtab, 3).st_shndx, SHN_XINDEX);
           p.section = small::symtab;
           p.offset = img.section_offsets[small::symtab] + 3 * sizeof(sym);
@@ -739,25 +710,26 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
     };
   };
   t.add("group_member_out_of_range", 22,
-        T::built(with_group({1, 0xffff}), [](image& img, P& p) {
-          p.section = 4;
-          p.offset = img.section_offsets[4] + 8;
-        }),
+        T::built(with_group({1, 0xffff}),
+                 [](image& img, P& p) {
+                   p.section = 4;
+                   p.offset = img.section_offsets[4] + 8;
+                 }),
         T::group(4), errc::bad_group);
   t.add("group_member_zero", 22, T::built(with_group({0})), T::group(4), errc::bad_group);
   t.add("group_member_self", 22, T::built(with_group({1, 4})), T::group(4), errc::bad_group);
   t.add("group_empty", 22,
-        T::built(with_group({}), [](image& img, P& p) {
-          put(img.section_header(4).sh_size, 0);
-          p.section = 4;
-        }),
+        T::built(with_group({}),
+                 [](image& img, P& p) {
+                   put(img.section_header(4).sh_size, 0);
+                   p.section = 4;
+                 }),
         T::group(4), errc::bad_group);
 
   // 23. Counts that would blow up an allocation must fail on bounds, allocating nothing.
-  t.add("symbol_count_huge", 23,
-        T::small([](image& img, P& p) {
-          put(img.section_header(small::symtab).sh_size, is64 ? 0x400000004000001ull * sizeof(sym)
-                                                               : 0xfffffff0u / sizeof(sym) * sizeof(sym));
+  t.add("symbol_count_huge", 23, T::small([](image& img, P& p) {
+          put(img.section_header(small::symtab).sh_size,
+              is64 ? 0x400000004000001ull * sizeof(sym) : 0xfffffff0u / sizeof(sym) * sizeof(sym));
           p.section = small::symtab;
         }),
         T::symbols(small::symtab), errc::section_out_of_bounds);
@@ -787,8 +759,7 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
         T::version(dyn::dynsym, 4), errc::unknown_version_index);
 
   // 24. Misaligned tables: accepted, and read correctly.
-  t.add("misaligned_tables", 24,
-        T::built([] {
+  t.add("misaligned_tables", 24, T::built([] {
           elf_builder<L> b;
           b.options().table_skew = 1;
           const std::uint32_t text = b.add_progbits(".text", byte_vector(16));
@@ -812,7 +783,8 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
           auto relocs = reloc_table<L>::create(s, section_index(4));
           if (!relocs) return outcome_of(relocs);
           const relocation r = (*relocs)[0];
-          if (r.offset != 6 || r.symbol != symbol_index(1) || r.type != 2 || r.addend != -5) return mismatch("relocation values");
+          if (r.offset != 6 || r.symbol != symbol_index(1) || r.type != 2 || r.addend != -5)
+            return mismatch("relocation values");
           auto phdrs = f.program_headers();
           if (!phdrs) return outcome_of(phdrs);
           auto seg = f.segment_data((*phdrs)[0]);
@@ -851,16 +823,14 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
   t.add("note_namesz_overflow", 26, note_field(true, 0xffffffffu), T::notes(small::note), errc::bad_note);
   t.add("note_descsz_overflow", 26, note_field(false, 0xffffffffu), T::notes(small::note), errc::bad_note);
   t.add("note_descsz_past_end", 26, note_field(false, 9), T::notes(small::note), errc::bad_note);
-  t.add("note_header_cut", 26,
-        T::small([](image& img, P& p) {
+  t.add("note_header_cut", 26, T::small([](image& img, P& p) {
           put(img.section_header(small::note).sh_size, sizeof(nhdr) - 4);
           p.section = small::note;
         }),
         T::notes(small::note), errc::bad_note);
 
   // 27. Pathological but bounded: thousands of program headers are read, not rejected.
-  t.add("many_program_headers", 27,
-        T::built([] {
+  t.add("many_program_headers", 27, T::built([] {
           elf_builder<L> b;
           for (int i = 0; i < 6144; ++i) b.add_segment({PT_NULL, 0, std::nullopt, 0, 0});
           return b.build();
@@ -873,8 +843,7 @@ void add_malformed_cases(std::vector<malformed_case>& out) {
         std::nullopt);
 
   // Beyond the document: RELR starting with a bitmap, RELR entsize wrong.
-  t.add("relr_starts_with_bitmap", 0,
-        T::built([] {
+  t.add("relr_starts_with_bitmap", 0, T::built([] {
           elf_builder<L> b;
           b.add_relr({0x3, 0x1000});
           return b.build();

@@ -151,7 +151,7 @@ struct readelf_symbol_table {
 struct readelf_relocation {
   std::uint64_t offset = 0, info = 0;
   std::string type_name;
-  bool has_symbol_part = false;   // sym != 0: a value (or "name()" for an ifunc) and a name follow
+  bool has_symbol_part = false;               // sym != 0: a value (or "name()" for an ifunc) and a name follow
   std::optional<std::uint64_t> symbol_value;  // absent for ifunc symbols (readelf prints name() instead)
   std::string ifunc_display;
   std::string symbol_name;
@@ -384,7 +384,8 @@ inline readelf_dump parse_readelf(std::string_view text, bool is64) {
     }
     if (line.starts_with("There are ") || line.starts_with("There is ")) {
       if (line.find("section header") != std::string_view::npos)
-        dump.section_count = detail::number_after(line, line.starts_with("There are ") ? "There are " : "There is ", 10);
+        dump.section_count =
+            detail::number_after(line, line.starts_with("There are ") ? "There are " : "There is ", 10);
       continue;
     }
     if (line == "Section Headers:") {
@@ -689,13 +690,11 @@ class mismatch_sink {
   std::vector<mismatch>& out_;
 };
 
-inline std::string error_text(const error& e) {
-  return to_string(e);
-}
+inline std::string error_text(const error& e) { return to_string(e); }
 
 // The version suffix readelf appends to a dynamic symbol's name (get_symbol_version_string), or nothing.
 struct version_suffix {
-  std::string text;       // "@@VER", "@VER" or "@VER (n)" as `readelf -s` prints it
+  std::string text;        // "@@VER", "@VER" or "@VER (n)" as `readelf -s` prints it
   std::string reloc_text;  // the same as `readelf -r` prints it ("@@VER" or "@VER", never " (n)")
 };
 
@@ -827,8 +826,8 @@ void compare_symbols(const file<L>& f, const section_table<L>& table, const read
       }
       std::string shown = name.value();
       auto raw_name = symbols->name(*sym);
-      auto suffix = readelf_version(versions.value(), symbols.value(), *sym,
-                                    raw_name ? raw_name.value() : std::string_view{});
+      auto suffix =
+          readelf_version(versions.value(), symbols.value(), *sym, raw_name ? raw_name.value() : std::string_view{});
       if (!suffix) sink.add(where, "version", "readable", "error: " + error_text(suffix.error()));
       else shown += suffix->text;
       sink.check(where, "name", rs.name, shown);
@@ -916,8 +915,7 @@ void compare_relocations(const section_table<L>& table, const readelf_dump& dump
       }
       auto name = readelf_symbol_name(table, *symbols, *target, true);
       auto raw_name = symbols->name(*target);
-      auto suffix =
-          readelf_version(*versions, *symbols, *target, raw_name ? raw_name.value() : std::string_view{});
+      auto suffix = readelf_version(*versions, *symbols, *target, raw_name ? raw_name.value() : std::string_view{});
       if (!name || !suffix) {
         sink.add(where, "symbol name", rr.symbol_name, "error");
         continue;
@@ -946,7 +944,8 @@ inline bool is_elf64(const std::filesystem::path& path) {
 
 // `readelf_output` (of `readelf -W -S -r -s path`) against the views of `path`. Split from compare_readelf so
 // the harness itself can be tested on doctored output.
-inline std::vector<mismatch> compare_readelf_output(const std::filesystem::path& path, std::string_view readelf_output) {
+inline std::vector<mismatch> compare_readelf_output(const std::filesystem::path& path,
+                                                    std::string_view readelf_output) {
   std::vector<mismatch> out;
   detail::mismatch_sink sink(path.string(), out);
   auto mapped = mapped_file::open(path.c_str());
@@ -1072,8 +1071,8 @@ inline std::vector<mismatch> compare_nm(const nm_tools& tools, const std::vector
   if (!ours.started) sink.add(where, "run", "elfsieve-nm runs", ours.err);
   if (!gnu.started || !ours.started) return out;
 
-  const std::vector<std::string> names{tools.gnu, tools.ours,
-                                       std::filesystem::path(tools.ours).filename().string(), "elfsieve-nm"};
+  const std::vector<std::string> names{tools.gnu, tools.ours, std::filesystem::path(tools.ours).filename().string(),
+                                       "elfsieve-nm"};
   detail::compare_streams(sink, where, "stdout", detail::normalized_lines(gnu.out, names),
                           detail::normalized_lines(ours.out, names));
   detail::compare_streams(sink, where, "stderr", detail::normalized_lines(gnu.err, names),

@@ -22,8 +22,8 @@ namespace elfsieve::test {
 struct process_result {
   std::string out;
   std::string err;
-  int status = -1;          // exit status, or 128 + signal number
-  bool started = false;     // false when the program could not be spawned (see `err`)
+  int status = -1;       // exit status, or 128 + signal number
+  bool started = false;  // false when the program could not be spawned (see `err`)
 
   [[nodiscard]] bool ok() const noexcept { return started && status == 0; }
 };

@@ -73,9 +73,8 @@ struct rel {
 };
 
 constexpr std::uint32_t SHT_SYMTAB = 2, SHT_STRTAB = 3, SHT_RELA = 4, SHT_HASH = 5, SHT_DYNAMIC = 6, SHT_NOBITS = 8,
-                        SHT_REL = 9, SHT_DYNSYM = 11, SHT_GROUP = 17, SHT_SYMTAB_SHNDX = 18,
-                        SHT_GNU_HASH = 0x6ffffff6, SHT_GNU_verdef = 0x6ffffffd, SHT_GNU_verneed = 0x6ffffffe,
-                        SHT_GNU_versym = 0x6fffffff;
+                        SHT_REL = 9, SHT_DYNSYM = 11, SHT_GROUP = 17, SHT_SYMTAB_SHNDX = 18, SHT_GNU_HASH = 0x6ffffff6,
+                        SHT_GNU_verdef = 0x6ffffffd, SHT_GNU_verneed = 0x6ffffffe, SHT_GNU_versym = 0x6fffffff;
 constexpr std::uint64_t SHF_ALLOC = 0x2, SHF_MERGE = 0x10, SHF_INFO_LINK = 0x40, SHF_LINK_ORDER = 0x80;
 constexpr std::uint32_t SHN_UNDEF = 0, SHN_LORESERVE = 0xff00, SHN_ABS = 0xfff1, SHN_COMMON = 0xfff2,
                         SHN_XINDEX = 0xffff;
@@ -322,9 +321,18 @@ class elf {
 [[nodiscard]] inline unsigned rel_width(std::uint16_t machine, std::uint32_t type) {
   if (machine == 3) {  // EM_386
     switch (type) {
-      case 1: case 2: case 3: case 4: case 9: case 10: case 11: case 43: return 4;
-      case 20: case 21: return 2;
-      case 22: case 23: return 1;
+      case 1:
+      case 2:
+      case 3:
+      case 4:
+      case 9:
+      case 10:
+      case 11:
+      case 43: return 4;
+      case 20:
+      case 21: return 2;
+      case 22:
+      case 23: return 1;
       default: return 0;
     }
   }
@@ -334,19 +342,18 @@ class elf {
 // What a relocation resolves to, independent of which symbol it names.
 struct target {
   enum kind_t : std::uint8_t { absolute, in_section, undefined, common, other } kind = other;
-  std::string name;     // section name (in_section) or symbol name (undefined, common)
+  std::string name;  // section name (in_section) or symbol name (undefined, common)
   std::uint64_t value = 0;
   bool operator==(const target& o) const { return kind == o.kind && name == o.name && value == o.value; }
 };
 
 inline std::string describe(const target& t) {
   static const char* kinds[] = {"absolute", "section", "undefined", "common", "other"};
-  return std::string(kinds[t.kind]) + " " + t.name + " + 0x" +
-         [&] {
-           char b[32];
-           std::snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(t.value));
-           return std::string(b);
-         }();
+  return std::string(kinds[t.kind]) + " " + t.name + " + 0x" + [&] {
+    char b[32];
+    std::snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(t.value));
+    return std::string(b);
+  }();
 }
 
 }  // namespace oracle_detail
@@ -415,7 +422,9 @@ inline std::string describe(const target& t) {
       ++j;
     }
   }
-  auto kept = [&](std::size_t input_section) { return input_section < is.size() && counterpart[input_section] != SIZE_MAX; };
+  auto kept = [&](std::size_t input_section) {
+    return input_section < is.size() && counterpart[input_section] != SIZE_MAX;
+  };
   const bool has_segments = !in.program_headers().empty();
 
   // Which output bytes are REL fields (rule 3's exception), filled by rule 4.
@@ -495,7 +504,8 @@ inline std::string describe(const target& t) {
         const std::uint64_t pos_in = in.type() == ET_REL ? a.offset : a.offset - is[ti].addr;
         const std::uint64_t pos_out = out.type() == ET_REL ? b.offset : b.offset - os[to].addr;
         auto din = in.contents(ti), dout = out.contents(to);
-        if (pos_in > din.size() || din.size() - pos_in < field || pos_out > dout.size() || dout.size() - pos_out < field)
+        if (pos_in > din.size() || din.size() - pos_in < field || pos_out > dout.size() ||
+            dout.size() - pos_out < field)
           continue;  // fields outside the section: nothing to read (the writer never patches those)
         const std::uint64_t vin = in.read(din.data() + pos_in, field), vout = out.read(dout.data() + pos_out, field);
         if (width == 0) {
@@ -512,7 +522,8 @@ inline std::string describe(const target& t) {
       }
       // Relocations against another symbol table (.dynsym) are not rewritten: they must stay as they were.
       if (is[i].link != in.symtab() || os[k].link != out.symtab()) {
-        if (a.sym != b.sym || a.addend != b.addend) problem(where + ": relocation against " + in.section_name(is[i].link) + " changed");
+        if (a.sym != b.sym || a.addend != b.addend)
+          problem(where + ": relocation against " + in.section_name(is[i].link) + " changed");
         continue;
       }
       if (b.sym != 0 && b.sym >= out.symbols().size()) {
@@ -565,8 +576,7 @@ inline std::string describe(const target& t) {
     ++report.sections_compared;
     if ((a.flags & ~SHF_MERGE) != (b.flags & ~SHF_MERGE) || ((b.flags & SHF_MERGE) != 0 && (a.flags & SHF_MERGE) == 0))
       problem("section " + name + ": flags " + hex(a.flags) + " became " + hex(b.flags));
-    else if (a.flags != b.flags)
-      ++report.sections_unmerged;
+    else if (a.flags != b.flags) ++report.sections_unmerged;
     if (a.addr != b.addr || a.size != b.size || a.entsize != b.entsize || a.addralign != b.addralign)
       problem("section " + name + ": address, size, entsize or alignment changed");
     if (has_segments && (a.flags & SHF_ALLOC) != 0 && a.offset != b.offset)
@@ -623,8 +633,8 @@ inline std::string describe(const target& t) {
       if (section_symbol && s.shndx < os.size() && s.shndx != 0) continue;  // new or old, any kept section's
       const key wanted(out.symbol_name(s), s.info, s.other, s.size, section_key(out, s), s.value);
       if (!std::binary_search(known.begin(), known.end(), wanted))
-        problem("symbol " + std::to_string(k) + " " + std::get<0>(wanted) + " (in " + std::get<4>(wanted) +
-                " at " + hex(s.value) + ") is not an input symbol");
+        problem("symbol " + std::to_string(k) + " " + std::get<0>(wanted) + " (in " + std::get<4>(wanted) + " at " +
+                hex(s.value) + ") is not an input symbol");
     }
   }
 
@@ -651,7 +661,8 @@ inline std::string describe(const target& t) {
     if (want != got) problem("group " + in.section_name(i) + ": members differ");
     auto signature = [](const elf& f, const shdr& g) {
       if (g.info == 0) return std::string();  // the null symbol: its name bytes mean nothing
-      return g.info < f.symbols().size() && f.symtab() == g.link ? f.symbol_name(f.symbols()[g.info]) : std::string("?");
+      return g.info < f.symbols().size() && f.symtab() == g.link ? f.symbol_name(f.symbols()[g.info])
+                                                                 : std::string("?");
     };
     if (signature(in, is[i]) != signature(out, os[k])) problem("group " + in.section_name(i) + ": signature differs");
   }

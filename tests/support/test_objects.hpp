@@ -58,13 +58,18 @@ struct toolchain {
 inline const std::vector<toolchain>& known_toolchains() {
   const toolchain::link_variant relr{"relr", {"-Wl,-z,pack-relative-relocs"}};  // SHT_RELR (binutils >= 2.38)
   static const std::vector<toolchain> all{
-      {"x86_64", "gcc", "g++",
+      {"x86_64",
+       "gcc",
+       "g++",
        {{"symbols.c", "large", {"-mcmodel=medium", "-mlarge-data-threshold=0"}},
         {"sections.c", "O0", {"-O0", "-fno-function-sections", "-fno-data-sections"}}},
        {relr}},
       {"i686", "i686-linux-gnu-gcc", "i686-linux-gnu-g++", {}, {relr}},
-      {"ppc32", "powerpc-linux-gnu-gcc", "powerpc-linux-gnu-g++",
-       {{"symbols.c", "sdata", {"-msdata=sysv", "-G", "8", "-fno-pic", "-fno-data-sections"}}}, {}},
+      {"ppc32",
+       "powerpc-linux-gnu-gcc",
+       "powerpc-linux-gnu-g++",
+       {{"symbols.c", "sdata", {"-msdata=sysv", "-G", "8", "-fno-pic", "-fno-data-sections"}}},
+       {}},
       {"ppc64", "powerpc64-linux-gnu-gcc", "powerpc64-linux-gnu-g++", {}, {relr}},
       {"ppc64le", "powerpc64le-linux-gnu-gcc", "powerpc64le-linux-gnu-g++", {}, {relr}},
   };
@@ -209,9 +214,8 @@ inline toolchain_build build_toolchain(const toolchain& chain) {
   }
 
   // Links: with the C library when the toolchain has one, else -nostdlib (Debian cross compilers may lack libc).
-  const bool links_cxx = std::any_of(sources.begin(), sources.end(), [](const fs::path& p) {
-    return p.extension() == ".cpp";
-  });
+  const bool links_cxx =
+      std::any_of(sources.begin(), sources.end(), [](const fs::path& p) { return p.extension() == ".cpp"; });
   const std::string driver = links_cxx ? chain.cxx : chain.cc;
   const fs::path version_script = data / "versions.map";
   auto link = [&](const fs::path& output, std::vector<std::string> flags, const std::vector<fs::path>& inputs,

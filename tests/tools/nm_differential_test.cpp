@@ -88,9 +88,13 @@ void check_nm_dynamic_on_toolchain(const char* name) {
     else if (relocatable.empty()) relocatable = object.path.string();
   }
   REQUIRE_FALSE(linked.empty());
-  for (const std::vector<std::string>& options :
-       {std::vector<std::string>{"-D"}, {"-D", "-n"}, {"-D", "-u"}, {"-D", "--defined-only"}, {"-D", "-A"},
-        {"-D", "-r"}, {"-D", "-p"}}) {
+  for (const std::vector<std::string>& options : {std::vector<std::string>{"-D"},
+                                                  {"-D", "-n"},
+                                                  {"-D", "-u"},
+                                                  {"-D", "--defined-only"},
+                                                  {"-D", "-A"},
+                                                  {"-D", "-r"},
+                                                  {"-D", "-p"}}) {
     for (const std::string& file : linked) {
       append(found, compare_nm(tools(), options, {file}));
       ++comparisons;
@@ -145,10 +149,14 @@ TEST_CASE("differential.nm_system: -D equals GNU nm on the machine's own librari
           "[differential][nm]") {
   // The acceptance names libc.so.6 and /bin/true; the others widen the net (C++ symbol versions, the loader).
   const std::vector<std::string> candidates{
-      "/lib/x86_64-linux-gnu/libc.so.6",         "/bin/true",
-      "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib/x86_64-linux-gnu/libm.so.6",
-      "/lib64/ld-linux-x86-64.so.2",              "/lib/x86_64-linux-gnu/libz.so.1",
-      "/usr/bin/ls",                             "/usr/bin/cmake",
+      "/lib/x86_64-linux-gnu/libc.so.6",
+      "/bin/true",
+      "/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
+      "/lib/x86_64-linux-gnu/libm.so.6",
+      "/lib64/ld-linux-x86-64.so.2",
+      "/lib/x86_64-linux-gnu/libz.so.1",
+      "/usr/bin/ls",
+      "/usr/bin/cmake",
   };
   std::vector<std::string> present;
   for (const std::string& c : candidates)
@@ -182,7 +190,11 @@ TEST_CASE("differential.nm_errors: missing and non-ELF files among good ones", "
   const std::string not_elf = (test_data_dir() / "symbols.c").string();
   const std::string directory = test_data_dir().string();
   const std::string empty = (test_work_dir() / "empty-file.o").string();
-  { std::FILE* f = std::fopen(empty.c_str(), "wb"); REQUIRE(f != nullptr); std::fclose(f); }
+  {
+    std::FILE* f = std::fopen(empty.c_str(), "wb");
+    REQUIRE(f != nullptr);
+    std::fclose(f);
+  }
 
   std::vector<mismatch> found;
   std::size_t comparisons = 0;
@@ -196,8 +208,7 @@ TEST_CASE("differential.nm_errors: missing and non-ELF files among good ones", "
       {empty, good[1]},
   };
   for (const auto& files : command_lines) {
-    for (const std::vector<std::string>& options :
-         {std::vector<std::string>{}, {"-A"}, {"-D"}}) {
+    for (const std::vector<std::string>& options : {std::vector<std::string>{}, {"-A"}, {"-D"}}) {
       append(found, compare_nm(tools(), options, files));
       ++comparisons;
     }
@@ -220,7 +231,8 @@ TEST_CASE("differential.nm_harness: a difference in output or status is reported
   // A program-name prefix is not a difference; the rest of the message is.
   using detail::normalized_lines;
   const std::vector<std::string> names{"/build/bin/elfsieve-nm", "elfsieve-nm"};
-  CHECK(normalized_lines("elfsieve-nm: 'x': No such file\n", names) == std::vector<std::string>{"nm: 'x': No such file"});
+  CHECK(normalized_lines("elfsieve-nm: 'x': No such file\n", names) ==
+        std::vector<std::string>{"nm: 'x': No such file"});
   CHECK(normalized_lines("/build/bin/elfsieve-nm: y: file format not recognized\n", names) ==
         std::vector<std::string>{"nm: y: file format not recognized"});
   CHECK(normalized_lines("elfsieve-nm.old: x\n", names) == std::vector<std::string>{"elfsieve-nm.old: x"});

@@ -41,7 +41,8 @@ void check_readelf_on_toolchain(const char* name) {
 }
 
 // The readelf output of one object, with a line edited; the harness must notice.
-std::vector<mismatch> compare_doctored(const std::filesystem::path& path, const std::string& from, const std::string& to) {
+std::vector<mismatch> compare_doctored(const std::filesystem::path& path, const std::string& from,
+                                       const std::string& to) {
   const process_result readelf = run_readelf(path);
   REQUIRE(readelf.ok());
   std::string text = readelf.out;
@@ -141,8 +142,8 @@ TEST_CASE("differential.harness: a doctored readelf line is reported with object
 TEST_CASE("differential.parser: readelf lines that are easy to misread", "[differential][harness]") {
   using namespace elfsieve::test::detail;
   SECTION("section with empty name, no flags") {
-    const auto s = parse_section_line(
-        "  [ 0]                   NULL            0000000000000000 000000 000000 00      0   0  0");
+    const auto s =
+        parse_section_line("  [ 0]                   NULL            0000000000000000 000000 000000 00      0   0  0");
     REQUIRE(s);
     CHECK(s->name.empty());
     CHECK(s->type == "NULL");
@@ -162,8 +163,8 @@ TEST_CASE("differential.parser: readelf lines that are easy to misread", "[diffe
     CHECK(s->align == 16);
   }
   SECTION("type names with spaces, ELF32 widths") {
-    const auto s = parse_section_line(
-        "  [ 7] .symtab_shndx     SYMTAB SECTION INDICES 00000000 0001f0 000010 04     12   0  4");
+    const auto s =
+        parse_section_line("  [ 7] .symtab_shndx     SYMTAB SECTION INDICES 00000000 0001f0 000010 04     12   0  4");
     REQUIRE(s);
     CHECK(s->name == ".symtab_shndx");
     CHECK(s->type == "SYMTAB SECTION INDICES");
@@ -172,27 +173,25 @@ TEST_CASE("differential.parser: readelf lines that are easy to misread", "[diffe
     CHECK(s->link == 12);
   }
   SECTION("more than three flag letters") {
-    const auto s = parse_section_line(
-        "  [ 9] .text.x           PROGBITS        00000000 000040 000010 00 AXGR  0   0 16");
+    const auto s =
+        parse_section_line("  [ 9] .text.x           PROGBITS        00000000 000040 000010 00 AXGR  0   0 16");
     REQUIRE(s);
     CHECK(s->flags == "AXGR");
     CHECK(s->addr == 0);
     CHECK(s->size == 0x10);
   }
   SECTION("ppc64 local entry and versioned names") {
-    const auto s = parse_symbol_line(
-        "    42: 0000000000000100    60 FUNC    GLOBAL DEFAULT [<localentry>: 8]     2 init_module");
+    const auto s =
+        parse_symbol_line("    42: 0000000000000100    60 FUNC    GLOBAL DEFAULT [<localentry>: 8]     2 init_module");
     REQUIRE(s);
     CHECK(s->other == "<localentry>: 8");
     CHECK(s->ndx == "2");
     CHECK(s->name == "init_module");
-    const auto v = parse_symbol_line(
-        "     1: 0000000000000000     0 FUNC    GLOBAL DEFAULT  UND puts@GLIBC_2.2.5 (2)");
+    const auto v = parse_symbol_line("     1: 0000000000000000     0 FUNC    GLOBAL DEFAULT  UND puts@GLIBC_2.2.5 (2)");
     REQUIRE(v);
     CHECK(v->ndx == "UND");
     CHECK(v->name == "puts@GLIBC_2.2.5 (2)");
-    const auto big = parse_symbol_line(
-        "     3: 0000000000004020 0x186a0 OBJECT  <OS specific>: 10 DEFAULT   24 big");
+    const auto big = parse_symbol_line("     3: 0000000000004020 0x186a0 OBJECT  <OS specific>: 10 DEFAULT   24 big");
     REQUIRE(big);
     CHECK(big->size == 100000);
     CHECK(big->bind == "<OS specific>: 10");

@@ -216,12 +216,13 @@ refusals check_motivating_case(const std::string& arch) {
     const auto names = section_set(o.path);
     if (names.count("__ksymtab") == 0 && names.count("__ksymtab_gpl") == 0) continue;
     INFO(o.name);
-    auto g = run_process({"objcopy", "--wildcard", "--strip-symbols=" + (dir / "list").string(), o.path.string(),
-                          gnu.string()});
+    auto g = run_process(
+        {"objcopy", "--wildcard", "--strip-symbols=" + (dir / "list").string(), o.path.string(), gnu.string()});
     ++count.exporting;
     if (!g.ok()) {
       ++count.refused;
-      for (const auto& line : lines_of(g.err)) count.messages += line.find("named in a relocation") != std::string::npos;
+      for (const auto& line : lines_of(g.err))
+        count.messages += line.find("named in a relocation") != std::string::npos;
       CHECK(g.err.find("named in a relocation") != std::string::npos);
     }
     const auto input = read_bytes(o.path);
@@ -263,8 +264,9 @@ void check_idempotence(const std::string& arch) {
     const auto before = read_bytes(o.path);
     INFO(o.name);
     for (const auto& [from, to] : {std::pair{o.path, once}, std::pair{once, twice}, std::pair{o.path, again}})
-      REQUIRE(run_process({ELFSIEVE_STRIP_PATH, "--policy=crc,ksymtab", "--strip-debug", "-o", to.string(),
-                           from.string()}).ok());
+      REQUIRE(
+          run_process({ELFSIEVE_STRIP_PATH, "--policy=crc,ksymtab", "--strip-debug", "-o", to.string(), from.string()})
+              .ok());
     const auto first = read_bytes(once);
     CHECK(first == read_bytes(twice));
     CHECK(first == read_bytes(again));
@@ -274,27 +276,27 @@ void check_idempotence(const std::string& arch) {
 
 }  // namespace
 
-#define ELFSIEVE_STRIP_CORPUS_CASES(arch)                                                                           \
-  TEST_CASE("strip_tool.gnu_strip_parity.debug." arch, "[strip][strip_tool][corpus]") {                            \
-    check_parity_with_gnu_strip(arch, true);                                                                        \
-  }                                                                                                                 \
-  TEST_CASE("strip_tool.gnu_strip_parity.symbols." arch, "[strip][strip_tool][corpus]") {                          \
-    check_parity_with_gnu_strip(arch, false);                                                                       \
-  }                                                                                                                 \
-  TEST_CASE("strip_tool.idempotent_deterministic_input_untouched." arch, "[strip][strip_tool][corpus]") {          \
-    check_idempotence(arch);                                                                                        \
-  }                                                                                                                 \
-  TEST_CASE("strip_tool.readelf_and_elflint_no_worse_than_input." arch, "[strip][strip_tool][corpus]") {            \
-    check_lint(arch);                                                                                               \
-  }                                                                                                                 \
-  TEST_CASE("strip_tool.what_gnu_objcopy_refuses." arch, "[strip][strip_tool][corpus]") {                           \
-    const auto count = check_motivating_case(arch);                                                                 \
-    WARN(arch ": GNU objcopy refused " << count.refused << " of " << count.exporting << " exporting modules ("      \
-                                       << count.messages << " 'named in a relocation' messages)");                 \
-    CHECK(count.exporting > 0);                                                                                     \
-    /* KERNEL.md: on x86 the __kstrtab_* labels are named by relocations, so GNU refuses every such module. */      \
-    if (std::string_view(arch).rfind("x86_64", 0) == 0 || std::string_view(arch) == "i386")                          \
-      CHECK(count.refused == count.exporting);                                                                      \
+#define ELFSIEVE_STRIP_CORPUS_CASES(arch)                                                                      \
+  TEST_CASE("strip_tool.gnu_strip_parity.debug." arch, "[strip][strip_tool][corpus]") {                        \
+    check_parity_with_gnu_strip(arch, true);                                                                   \
+  }                                                                                                            \
+  TEST_CASE("strip_tool.gnu_strip_parity.symbols." arch, "[strip][strip_tool][corpus]") {                      \
+    check_parity_with_gnu_strip(arch, false);                                                                  \
+  }                                                                                                            \
+  TEST_CASE("strip_tool.idempotent_deterministic_input_untouched." arch, "[strip][strip_tool][corpus]") {      \
+    check_idempotence(arch);                                                                                   \
+  }                                                                                                            \
+  TEST_CASE("strip_tool.readelf_and_elflint_no_worse_than_input." arch, "[strip][strip_tool][corpus]") {       \
+    check_lint(arch);                                                                                          \
+  }                                                                                                            \
+  TEST_CASE("strip_tool.what_gnu_objcopy_refuses." arch, "[strip][strip_tool][corpus]") {                      \
+    const auto count = check_motivating_case(arch);                                                            \
+    WARN(arch ": GNU objcopy refused " << count.refused << " of " << count.exporting << " exporting modules (" \
+                                       << count.messages << " 'named in a relocation' messages)");             \
+    CHECK(count.exporting > 0);                                                                                \
+    /* KERNEL.md: on x86 the __kstrtab_* labels are named by relocations, so GNU refuses every such module. */ \
+    if (std::string_view(arch).rfind("x86_64", 0) == 0 || std::string_view(arch) == "i386")                    \
+      CHECK(count.refused == count.exporting);                                                                 \
   }
 
 ELFSIEVE_STRIP_CORPUS_CASES("i386")
@@ -305,7 +307,8 @@ ELFSIEVE_STRIP_CORPUS_CASES("x86_64")
 ELFSIEVE_STRIP_CORPUS_CASES("x86_64-tiny")
 
 TEST_CASE("strip_tool.every_corpus_architecture_is_covered", "[strip][strip_tool][corpus]") {
-  CHECK(corpus_architectures() == std::vector<std::string>{"i386", "ppc32", "ppc64", "ppc64le", "x86_64", "x86_64-tiny"});
+  CHECK(corpus_architectures() ==
+        std::vector<std::string>{"i386", "ppc32", "ppc64", "ppc64le", "x86_64", "x86_64-tiny"});
 }
 
 TEST_CASE("strip_tool.in_place_j1_and_j2_give_the_same_bytes", "[strip][strip_tool][corpus]") {
@@ -345,8 +348,8 @@ TEST_CASE("strip_tool.in_place_with_a_broken_file_among_good_ones", "[strip][str
       .write(reinterpret_cast<const char*>(truncated.data()), static_cast<std::streamsize>(truncated.size()));
   ::chmod(good1.c_str(), 0640);
   const auto size1 = std::filesystem::file_size(good1);
-  auto r = run_process({ELFSIEVE_STRIP_PATH, "--strip-debug", "--policy=crc,ksymtab", good1.string(), broken.string(),
-                        good2.string()});
+  auto r = run_process(
+      {ELFSIEVE_STRIP_PATH, "--strip-debug", "--policy=crc,ksymtab", good1.string(), broken.string(), good2.string()});
   CHECK(r.status == 1);
   CHECK(r.err.find("broken.ko") != std::string::npos);
   CHECK(r.err.find("module signature removed") != std::string::npos);
@@ -356,7 +359,8 @@ TEST_CASE("strip_tool.in_place_with_a_broken_file_among_good_ones", "[strip][str
   // In place gives the same bytes as -o.
   const auto expected2 = dir / "expected2.o";
   REQUIRE(run_process({ELFSIEVE_STRIP_PATH, "--strip-debug", "--policy=crc,ksymtab", "-o", expected2.string(),
-                       (corpus_dir() / "i386/crc8.ko").string()}).ok());
+                       (corpus_dir() / "i386/crc8.ko").string()})
+              .ok());
   CHECK(read_bytes(good2) == read_bytes(expected2));
   std::filesystem::remove(expected2);
   struct stat st {};
@@ -373,10 +377,33 @@ TEST_CASE("strip_tool.in_place_with_a_broken_file_among_good_ones", "[strip][str
   CHECK(run_process({ELFSIEVE_STRIP_PATH}).status == 2);
   auto help = run_process({ELFSIEVE_STRIP_PATH, "--help"});
   CHECK(help.status == 0);
-  for (const char* option : {"-o FILE", "--strip-debug", "--strip-unneeded", "--strip-all", "--strip-symbol=",
-                             "--strip-symbols=", "--wildcard", "--keep-symbol=", "--keep-symbols=", "--remove-section=",
-                             "--policy=", "--consumer=", "--unmerge", "--report", "--jobs=", "--preserve-dates",
-                             "--version", "--help", "-g,", "-S,", "-d,", "-s,", "-N,", "-K,", "-w,", "-R,", "-j,",
+  for (const char* option : {"-o FILE",
+                             "--strip-debug",
+                             "--strip-unneeded",
+                             "--strip-all",
+                             "--strip-symbol=",
+                             "--strip-symbols=",
+                             "--wildcard",
+                             "--keep-symbol=",
+                             "--keep-symbols=",
+                             "--remove-section=",
+                             "--policy=",
+                             "--consumer=",
+                             "--unmerge",
+                             "--report",
+                             "--jobs=",
+                             "--preserve-dates",
+                             "--version",
+                             "--help",
+                             "-g,",
+                             "-S,",
+                             "-d,",
+                             "-s,",
+                             "-N,",
+                             "-K,",
+                             "-w,",
+                             "-R,",
+                             "-j,",
                              "-p,"})
     CHECK(help.out.find(option) != std::string::npos);
 }

@@ -41,12 +41,10 @@ struct nm_filter {
 [[nodiscard]] constexpr bool nm_shows(const nm_symbol& s, const nm_filter& f) noexcept {
   const bool undefined = s.place == nm_place::undefined;
   bool shown = true;
-  if (f.undefined_only)
-    shown = undefined;
+  if (f.undefined_only) shown = undefined;
   else if (f.extern_only)
     shown = s.has(nm_flags::global | nm_flags::weak | nm_flags::gnu_unique) || undefined || s.place == nm_place::common;
-  else if (f.no_weak)
-    shown = !s.has(nm_flags::weak);
+  else if (f.no_weak) shown = !s.has(nm_flags::weak);
   if (shown && !f.debug_syms && s.has(nm_flags::debugging) && !(f.file_symbols && s.has(nm_flags::file_sym)))
     shown = false;
   return shown && !(f.defined_only && undefined);
@@ -110,8 +108,8 @@ inline void sort_nm_entries(std::span<nm_entry> entries, const nm_order& order) 
   const int sign = order.reverse ? -1 : 1;
   const bool by_value = order.sort == nm_sort::by_value;
   std::stable_sort(entries.begin(), entries.end(), [&](const nm_entry& a, const nm_entry& b) {
-    const int c = by_value ? nm_compare_values(a, b, order.use_strcoll)
-                           : nm_compare_names(a.name, b.name, order.use_strcoll);
+    const int c =
+        by_value ? nm_compare_values(a, b, order.use_strcoll) : nm_compare_names(a.name, b.name, order.use_strcoll);
     return c * sign < 0;
   });
 }
@@ -157,10 +155,10 @@ inline void append_nm_value(std::string& out, std::uint64_t value, int width, in
 struct nm_options {
   nm_filter filter;
   nm_order order;
-  bool dynamic = false;                // -D: .dynsym instead of .symtab
-  bool with_versions = true;           // --with-symbol-versions (default) / --without-symbol-versions
+  bool dynamic = false;                 // -D: .dynsym instead of .symtab
+  bool with_versions = true;            // --with-symbol-versions (default) / --without-symbol-versions
   const policy_expr* policy = nullptr;  // elfsieve-nm --policy: only the symbols it matches (never section symbols)
-  bool why = false;                    // --why: fill nm_entry::why
+  bool why = false;                     // --why: fill nm_entry::why
 };
 
 struct nm_listing {

@@ -40,7 +40,7 @@ struct nm_symbol {
   std::uint64_t value = 0;  // what nm prints (0 for undefined classes) and sorts by with -n
   std::uint16_t flags = 0;  // nm_flags bits
   nm_place place = nm_place::undefined;
-  char type = '?';          // the letter nm prints
+  char type = '?';  // the letter nm prints
 
   // The letters nm prints without a value (bfd_is_undefined_symclass).
   [[nodiscard]] constexpr bool undefined_class() const noexcept { return type == 'U' || type == 'w' || type == 'v'; }
@@ -94,15 +94,31 @@ struct bfd_section_flags {
 // Section types that bfd_section_from_shdr handles itself (the rest reach the backend hook or are rejected).
 [[nodiscard]] constexpr bool nm_is_generic_section_type(std::uint32_t type) noexcept {
   switch (type) {
-    case elf::SHT_NULL: case elf::SHT_PROGBITS: case elf::SHT_SYMTAB: case elf::SHT_STRTAB: case elf::SHT_RELA:
-    case elf::SHT_HASH: case elf::SHT_DYNAMIC: case elf::SHT_NOTE: case elf::SHT_NOBITS: case elf::SHT_REL:
-    case elf::SHT_SHLIB: case elf::SHT_DYNSYM: case elf::SHT_INIT_ARRAY: case elf::SHT_FINI_ARRAY:
-    case elf::SHT_PREINIT_ARRAY: case elf::SHT_GROUP: case elf::SHT_SYMTAB_SHNDX: case elf::SHT_RELR:
-    case elf::SHT_GNU_HASH: case elf::SHT_GNU_LIBLIST: case elf::SHT_GNU_verdef: case elf::SHT_GNU_verneed:
-    case elf::SHT_GNU_versym: case elf::SHT_GNU_ATTRIBUTES:
-      return true;
-    default:
-      return false;
+    case elf::SHT_NULL:
+    case elf::SHT_PROGBITS:
+    case elf::SHT_SYMTAB:
+    case elf::SHT_STRTAB:
+    case elf::SHT_RELA:
+    case elf::SHT_HASH:
+    case elf::SHT_DYNAMIC:
+    case elf::SHT_NOTE:
+    case elf::SHT_NOBITS:
+    case elf::SHT_REL:
+    case elf::SHT_SHLIB:
+    case elf::SHT_DYNSYM:
+    case elf::SHT_INIT_ARRAY:
+    case elf::SHT_FINI_ARRAY:
+    case elf::SHT_PREINIT_ARRAY:
+    case elf::SHT_GROUP:
+    case elf::SHT_SYMTAB_SHNDX:
+    case elf::SHT_RELR:
+    case elf::SHT_GNU_HASH:
+    case elf::SHT_GNU_LIBLIST:
+    case elf::SHT_GNU_verdef:
+    case elf::SHT_GNU_verneed:
+    case elf::SHT_GNU_versym:
+    case elf::SHT_GNU_ATTRIBUTES: return true;
+    default: return false;
   }
 }
 
@@ -227,7 +243,8 @@ class nm_classifier {
       default: break;
     }
     // elf_x86_64_symbol_processing: a large common symbol is not global.
-    if (raw == shn_x86_64_lcommon && machine_ == elf::EM_X86_64) out.flags &= static_cast<std::uint16_t>(~nm_flags::global);
+    if (raw == shn_x86_64_lcommon && machine_ == elf::EM_X86_64)
+      out.flags &= static_cast<std::uint16_t>(~nm_flags::global);
 
     out.type = decode(out, section);
     if (out.undefined_class()) {
@@ -288,12 +305,9 @@ class nm_classifier {
     switch (t) {
       case elf::SHT_NULL:
       case elf::SHT_SHLIB:
-      case elf::SHT_SYMTAB_SHNDX:
-        return false;
-      case elf::SHT_SYMTAB:
-        return i == symtab && f.type() == elf::ET_DYN && s.has_flag(elf::SHF_ALLOC);
-      case elf::SHT_DYNSYM:
-        return i == dynsym;
+      case elf::SHT_SYMTAB_SHNDX: return false;
+      case elf::SHT_SYMTAB: return i == symtab && f.type() == elf::ET_DYN && s.has_flag(elf::SHF_ALLOC);
+      case elf::SHT_DYNSYM: return i == dynsym;
       case elf::SHT_STRTAB:
         // The section-name table and the .symtab's string table are read, not made into sections.
         return i != shstrndx && !(symtab != 0 && i == symtab_strings);
@@ -306,8 +320,7 @@ class nm_classifier {
         const std::uint32_t target_type = sections[section_index(target)].type();
         return target_type == elf::SHT_REL || target_type == elf::SHT_RELA;
       }
-      default:
-        return true;
+      default: return true;
     }
   }
 

@@ -183,7 +183,8 @@ class names_policy : public policy_tag {
 // GNU objcopy --wildcard semantics: a symbol matches when some pattern matches it and no `!pattern` does.
 class glob_policy : public policy_tag {
  public:
-  static constexpr std::string_view description = "symbols matching wildcard patterns (GNU --wildcard; !pattern excludes)";
+  static constexpr std::string_view description =
+      "symbols matching wildcard patterns (GNU --wildcard; !pattern excludes)";
   explicit glob_policy(std::vector<std::string> patterns) : patterns_(std::move(patterns)) {}
   [[nodiscard]] bool matches_name(std::string_view name) const noexcept {
     bool found = false;

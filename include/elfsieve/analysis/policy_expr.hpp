@@ -58,12 +58,8 @@ class policy_expr : public policy_tag {
     if (p.pos != p.text.size()) return syntax_error(errc::policy_unexpected_character, p.pos);
     return expr;
   }
-  [[nodiscard]] static result<policy_expr> parse(std::string_view text) {
-    return parse(text, no_name_files);
-  }
-  static result<std::string> no_name_files(std::string_view) {
-    return make_error(errc::policy_names_unavailable);
-  }
+  [[nodiscard]] static result<policy_expr> parse(std::string_view text) { return parse(text, no_name_files); }
+  static result<std::string> no_name_files(std::string_view) { return make_error(errc::policy_names_unavailable); }
 
   [[nodiscard]] std::string_view text() const noexcept { return text_; }
   // Whether an atom asks which relocations name a symbol (debug does): callers build a reloc_index only then.
@@ -88,7 +84,7 @@ class policy_expr : public policy_tag {
   enum class kind : std::uint8_t { crc, ksymtab, undefs, debug, glob, names, op_and, op_or, op_not };
   struct node {
     kind k;
-    std::uint32_t a = 0, b = 0;  // children, or an index into globs_ / names_
+    std::uint32_t a = 0, b = 0;        // children, or an index into globs_ / names_
     std::uint32_t begin = 0, end = 0;  // source text span
   };
 
@@ -191,8 +187,8 @@ class policy_expr : public policy_tag {
     result<std::uint32_t> parse_atom() {
       skip_blanks();
       const std::size_t start = pos;
-      while (pos < text.size() && (std::isalnum(static_cast<unsigned char>(text[pos])) != 0 || text[pos] == '_' ||
-                                   text[pos] == '-'))
+      while (pos < text.size() &&
+             (std::isalnum(static_cast<unsigned char>(text[pos])) != 0 || text[pos] == '_' || text[pos] == '-'))
         ++pos;
       const std::string_view word = text.substr(start, pos - start);
       if (word.empty()) return syntax_error(errc::policy_expected_name, start);

@@ -120,12 +120,13 @@ class reloc_index {
 
     ix.order_start_.assign(ix.tables_.size() + 1, 0);
     for (std::size_t k = 0; k < ix.tables_.size(); ++k)
-      ix.order_start_[k + 1] = ix.order_start_[k] + (sorted_table[k] ? 0u : static_cast<std::uint32_t>(ix.tables_[k].size()));
+      ix.order_start_[k + 1] =
+          ix.order_start_[k] + (sorted_table[k] ? 0u : static_cast<std::uint32_t>(ix.tables_[k].size()));
     ix.order_.resize(ix.order_start_.back());
     for (std::size_t k = 0; k < ix.tables_.size(); ++k) {
       const auto& t = ix.tables_[k];
-      auto order = std::span<std::uint32_t>(ix.order_).subspan(ix.order_start_[k], ix.order_start_[k + 1] -
-                                                                                      ix.order_start_[k]);
+      auto order =
+          std::span<std::uint32_t>(ix.order_).subspan(ix.order_start_[k], ix.order_start_[k + 1] - ix.order_start_[k]);
       if (order.empty()) continue;
       for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
       std::stable_sort(order.begin(), order.end(),
@@ -185,8 +186,8 @@ class reloc_index {
     Expects(section.value < reloc_slot_.size() && reloc_slot_[section.value].has_value());
     const std::uint32_t k = reloc_slot_[section.value].value;
     const auto& t = tables_[k];
-    const auto order = std::span<const std::uint32_t>(order_).subspan(order_start_[k],
-                                                                      order_start_[k + 1] - order_start_[k]);
+    const auto order =
+        std::span<const std::uint32_t>(order_).subspan(order_start_[k], order_start_[k + 1] - order_start_[k]);
     auto entry_at = [&](std::size_t pos) { return order.empty() ? static_cast<std::uint32_t>(pos) : order[pos]; };
     std::size_t lo = 0, hi = t.size();
     while (lo < hi) {  // first position whose offset is >= `offset`
@@ -227,15 +228,15 @@ class reloc_index {
     return std::size_t{symbol_base_[table]} + sym.value;
   }
 
-  std::vector<slot> symtab_slot_;             // section -> symbol table slot (none if not a symbol table)
-  std::vector<std::uint32_t> symbol_base_;    // slot -> first global symbol id; one extra at the end
-  std::vector<std::uint32_t> ref_start_;      // global symbol id -> first reference; one extra at the end
+  std::vector<slot> symtab_slot_;           // section -> symbol table slot (none if not a symbol table)
+  std::vector<std::uint32_t> symbol_base_;  // slot -> first global symbol id; one extra at the end
+  std::vector<std::uint32_t> ref_start_;    // global symbol id -> first reference; one extra at the end
   std::vector<reloc_ref> refs_;
   std::vector<std::uint32_t> applies_start_;  // section -> first entry in applies_; one extra at the end
   std::vector<section_index> applies_;
-  std::vector<slot> reloc_slot_;              // section -> index into tables_ (none if not REL/RELA)
+  std::vector<slot> reloc_slot_;  // section -> index into tables_ (none if not REL/RELA)
   std::vector<reloc_table<L>> tables_;
-  std::vector<std::uint32_t> order_start_;    // table -> first entry in order_ (empty range if already sorted)
+  std::vector<std::uint32_t> order_start_;  // table -> first entry in order_ (empty range if already sorted)
   std::vector<std::uint32_t> order_;
 };
 

@@ -26,7 +26,7 @@ struct reloc_kind {
   std::string_view name;
   std::uint8_t width = 0;  // bytes of the field it patches; 0 when unknown or irregular
   reloc_class cls = reloc_class::other;
-  bool loader = false;     // accepted by the kernel's module loader for this machine
+  bool loader = false;  // accepted by the kernel's module loader for this machine
 };
 
 namespace detail::reloc_tables {

@@ -17,8 +17,8 @@ inline constexpr std::uint8_t EV_CURRENT = 1;
 inline constexpr std::uint16_t ET_NONE = 0, ET_REL = 1, ET_EXEC = 2, ET_DYN = 3, ET_CORE = 4;
 
 // e_machine (the ones the tools know by name)
-inline constexpr std::uint16_t EM_386 = 3, EM_PPC = 20, EM_PPC64 = 21, EM_ARM = 40, EM_X86_64 = 62,
-                               EM_AARCH64 = 183, EM_RISCV = 243, EM_MIPS = 8, EM_S390 = 22;
+inline constexpr std::uint16_t EM_386 = 3, EM_PPC = 20, EM_PPC64 = 21, EM_ARM = 40, EM_X86_64 = 62, EM_AARCH64 = 183,
+                               EM_RISCV = 243, EM_MIPS = 8, EM_S390 = 22;
 
 // special section indices
 inline constexpr std::uint16_t SHN_UNDEF = 0, SHN_LORESERVE = 0xff00, SHN_ABS = 0xfff1, SHN_COMMON = 0xfff2,
@@ -27,18 +27,17 @@ inline constexpr std::uint16_t PN_XNUM = 0xffff;
 
 // sh_type
 inline constexpr std::uint32_t SHT_NULL = 0, SHT_PROGBITS = 1, SHT_SYMTAB = 2, SHT_STRTAB = 3, SHT_RELA = 4,
-                               SHT_HASH = 5, SHT_DYNAMIC = 6, SHT_NOTE = 7, SHT_NOBITS = 8, SHT_REL = 9,
-                               SHT_SHLIB = 10, SHT_DYNSYM = 11, SHT_INIT_ARRAY = 14, SHT_FINI_ARRAY = 15,
-                               SHT_PREINIT_ARRAY = 16, SHT_GROUP = 17, SHT_SYMTAB_SHNDX = 18, SHT_RELR = 19,
-                               SHT_GNU_ATTRIBUTES = 0x6ffffff5, SHT_GNU_HASH = 0x6ffffff6,
-                               SHT_GNU_LIBLIST = 0x6ffffff7, SHT_GNU_verdef = 0x6ffffffd,
+                               SHT_HASH = 5, SHT_DYNAMIC = 6, SHT_NOTE = 7, SHT_NOBITS = 8, SHT_REL = 9, SHT_SHLIB = 10,
+                               SHT_DYNSYM = 11, SHT_INIT_ARRAY = 14, SHT_FINI_ARRAY = 15, SHT_PREINIT_ARRAY = 16,
+                               SHT_GROUP = 17, SHT_SYMTAB_SHNDX = 18, SHT_RELR = 19, SHT_GNU_ATTRIBUTES = 0x6ffffff5,
+                               SHT_GNU_HASH = 0x6ffffff6, SHT_GNU_LIBLIST = 0x6ffffff7, SHT_GNU_verdef = 0x6ffffffd,
                                SHT_GNU_verneed = 0x6ffffffe, SHT_GNU_versym = 0x6fffffff;
 
 // sh_flags
 inline constexpr std::uint64_t SHF_WRITE = 0x1, SHF_ALLOC = 0x2, SHF_EXECINSTR = 0x4, SHF_MERGE = 0x10,
                                SHF_STRINGS = 0x20, SHF_INFO_LINK = 0x40, SHF_LINK_ORDER = 0x80,
-                               SHF_OS_NONCONFORMING = 0x100, SHF_GROUP = 0x200, SHF_TLS = 0x400,
-                               SHF_COMPRESSED = 0x800, SHF_GNU_RETAIN = 0x200000, SHF_EXCLUDE = 0x80000000;
+                               SHF_OS_NONCONFORMING = 0x100, SHF_GROUP = 0x200, SHF_TLS = 0x400, SHF_COMPRESSED = 0x800,
+                               SHF_GNU_RETAIN = 0x200000, SHF_EXCLUDE = 0x80000000;
 
 inline constexpr std::uint32_t GRP_COMDAT = 0x1;
 
@@ -66,12 +65,11 @@ inline constexpr std::uint8_t STV_DEFAULT = 0, STV_INTERNAL = 1, STV_HIDDEN = 2,
 }
 
 // program headers
-inline constexpr std::uint32_t PT_NULL = 0, PT_LOAD = 1, PT_DYNAMIC = 2, PT_INTERP = 3, PT_NOTE = 4,
-                               PT_PHDR = 6, PT_TLS = 7;
+inline constexpr std::uint32_t PT_NULL = 0, PT_LOAD = 1, PT_DYNAMIC = 2, PT_INTERP = 3, PT_NOTE = 4, PT_PHDR = 6,
+                               PT_TLS = 7;
 
 // symbol versioning
-inline constexpr std::uint16_t VER_NDX_LOCAL = 0, VER_NDX_GLOBAL = 1, VERSYM_HIDDEN = 0x8000,
-                               VERSYM_VERSION = 0x7fff;
+inline constexpr std::uint16_t VER_NDX_LOCAL = 0, VER_NDX_GLOBAL = 1, VERSYM_HIDDEN = 0x8000, VERSYM_VERSION = 0x7fff;
 inline constexpr std::uint16_t VER_FLG_BASE = 0x1, VER_FLG_WEAK = 0x2;
 
 // dynamic tags

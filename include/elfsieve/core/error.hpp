@@ -18,20 +18,20 @@ namespace elfsieve {
 
 enum class errc : std::uint16_t {
   // file header
-  truncated_header = 1,   // shorter than e_ident or the layout's file header
-  bad_magic,              // not \x7fELF
-  bad_class,              // EI_CLASS not ELFCLASS32/64, or not the layout asked for
-  bad_data_encoding,      // EI_DATA not LSB/MSB, or not the layout asked for
-  bad_version,            // EI_VERSION / e_version not EV_CURRENT
-  bad_ehsize,             // e_ehsize smaller than the layout's file header
+  truncated_header = 1,  // shorter than e_ident or the layout's file header
+  bad_magic,             // not \x7fELF
+  bad_class,             // EI_CLASS not ELFCLASS32/64, or not the layout asked for
+  bad_data_encoding,     // EI_DATA not LSB/MSB, or not the layout asked for
+  bad_version,           // EI_VERSION / e_version not EV_CURRENT
+  bad_ehsize,            // e_ehsize smaller than the layout's file header
   // section and program header tables
-  bad_shentsize,          // e_shentsize is not sizeof(Shdr)
-  bad_phentsize,          // e_phentsize is not sizeof(Phdr)
+  bad_shentsize,  // e_shentsize is not sizeof(Shdr)
+  bad_phentsize,  // e_phentsize is not sizeof(Phdr)
   section_table_out_of_bounds,
   program_table_out_of_bounds,
-  bad_shstrndx,           // e_shstrndx (or its SHN_XINDEX escape) out of range
-  no_section_headers,     // an escape needs section 0 and there is none
-  bad_section_index,      // a section index from the caller or the file is out of range (detail: the index)
+  bad_shstrndx,        // e_shstrndx (or its SHN_XINDEX escape) out of range
+  no_section_headers,  // an escape needs section 0 and there is none
+  bad_section_index,   // a section index from the caller or the file is out of range (detail: the index)
   // section contents
   section_out_of_bounds,  // sh_offset + sh_size past EOF or wrapping
   wrong_section_type,     // the section is not of the type the accessor reads
@@ -44,7 +44,7 @@ enum class errc : std::uint16_t {
   not_a_string_table,
   empty_string_table,
   string_table_not_terminated,
-  string_out_of_range,    // sh_name / st_name / vd_name ... past the end of its table
+  string_out_of_range,  // sh_name / st_name / vd_name ... past the end of its table
   // symbols and relocations
   bad_symbol_index,       // r_sym (or another symbol reference) >= symbol count (detail: the index)
   wrong_symbol_table,     // a relocation resolved against a table other than its sh_link
@@ -65,43 +65,43 @@ enum class errc : std::uint16_t {
   policy_expected_name,         // an operator where an atom belongs (or nothing at all)
   policy_names_unavailable,     // names: FILE where no loader reads files
   // I/O (mapped_file, output); sys_errno says why
-  io_error,               // reading a file failed (mapped_file; names: files)
+  io_error,  // reading a file failed (mapped_file; names: files)
   not_found,
   // rewriting (strip plan, writer, fill)
-  section_still_referenced,  // a kept relocation, group or symbol needs a section that is being removed
-  output_too_large,          // the rewritten object would not fit the layout's offsets or counts
-  fill_too_large,            // fill data longer than the section (offset = bytes missing)
-  fill_bad_section,          // the section has no file bytes to fill (SHT_NOBITS)
-  fill_bad_symbol,           // the length symbol is not a defined symbol inside a section's file bytes
-  allocated_table,           // a table the writer rebuilds (.symtab, its strings, section names) is SHF_ALLOC
-  multiple_symbol_tables,            // more than one SHT_SYMTAB section
-  relocations_against_rebuilt_table, // relocations apply to a table the writer rebuilds
-  rebuilt_table_removed,             // the symbol table, its strings or the section names were asked to go
-  group_members_kept,                // a section group cannot go while its members stay
-  protected_section_needs_removed,   // a section that must stay depends on a removed section
-  relocations_would_be_lost,         // a relocation section cannot go while the section it applies to stays
-  bad_group_signature,               // a group's signature is not a symbol of the symbol table
-  link_to_removed_section,           // a kept section's sh_link names a removed section
-  shared_string_table,               // another section reads its names from the string table the writer rebuilds
-  symbol_in_removed_section,         // a kept relocation names a symbol of a removed section (detail: symbol)
-  group_signature_removed,           // a kept group's signature symbol is defined in a removed section
-  relocation_names_removed_symbol,   // a kept relocation names a symbol the writer drops (detail: symbol)
-  program_headers_overlap_header,    // the program header table overlaps the file header
-  section_overlaps_header,           // an allocated section overlaps the file header
-  allocated_section_resized,         // an allocated section would change size in a file with program headers
-  no_such_section,                   // no section of the requested name
-  no_such_symbol,                    // no symbol of the requested name
+  section_still_referenced,           // a kept relocation, group or symbol needs a section that is being removed
+  output_too_large,                   // the rewritten object would not fit the layout's offsets or counts
+  fill_too_large,                     // fill data longer than the section (offset = bytes missing)
+  fill_bad_section,                   // the section has no file bytes to fill (SHT_NOBITS)
+  fill_bad_symbol,                    // the length symbol is not a defined symbol inside a section's file bytes
+  allocated_table,                    // a table the writer rebuilds (.symtab, its strings, section names) is SHF_ALLOC
+  multiple_symbol_tables,             // more than one SHT_SYMTAB section
+  relocations_against_rebuilt_table,  // relocations apply to a table the writer rebuilds
+  rebuilt_table_removed,              // the symbol table, its strings or the section names were asked to go
+  group_members_kept,                 // a section group cannot go while its members stay
+  protected_section_needs_removed,    // a section that must stay depends on a removed section
+  relocations_would_be_lost,          // a relocation section cannot go while the section it applies to stays
+  bad_group_signature,                // a group's signature is not a symbol of the symbol table
+  link_to_removed_section,            // a kept section's sh_link names a removed section
+  shared_string_table,                // another section reads its names from the string table the writer rebuilds
+  symbol_in_removed_section,          // a kept relocation names a symbol of a removed section (detail: symbol)
+  group_signature_removed,            // a kept group's signature symbol is defined in a removed section
+  relocation_names_removed_symbol,    // a kept relocation names a symbol the writer drops (detail: symbol)
+  program_headers_overlap_header,     // the program header table overlaps the file header
+  section_overlaps_header,            // an allocated section overlaps the file header
+  allocated_section_resized,          // an allocated section would change size in a file with program headers
+  no_such_section,                    // no section of the requested name
+  no_such_symbol,                     // no symbol of the requested name
   // more reading and output failures
-  tables_larger_than_file,           // symbol and relocation tables add up to more than the file can hold
-  unknown_version_index,             // a versym entry names a version neither defined nor needed (detail: index)
-  invalid_output_path,               // write_file_atomically: empty or longer than PATH_MAX
-  cannot_resolve_output_link,        // the output is a symbolic link that does not resolve
-  output_not_regular_file,           // the output exists and is not a regular file
-  cannot_create_temporary,           // the temporary next to the output cannot be created
-  write_failed,                      // writing or closing the temporary failed
-  cannot_set_output_mode,            // fchmod on the temporary failed
-  rename_failed,                     // the temporary cannot be renamed over the output
-  segment_out_of_bounds,             // p_offset + p_filesz past EOF or wrapping (offset: p_offset)
+  tables_larger_than_file,     // symbol and relocation tables add up to more than the file can hold
+  unknown_version_index,       // a versym entry names a version neither defined nor needed (detail: index)
+  invalid_output_path,         // write_file_atomically: empty or longer than PATH_MAX
+  cannot_resolve_output_link,  // the output is a symbolic link that does not resolve
+  output_not_regular_file,     // the output exists and is not a regular file
+  cannot_create_temporary,     // the temporary next to the output cannot be created
+  write_failed,                // writing or closing the temporary failed
+  cannot_set_output_mode,      // fchmod on the temporary failed
+  rename_failed,               // the temporary cannot be renamed over the output
+  segment_out_of_bounds,       // p_offset + p_filesz past EOF or wrapping (offset: p_offset)
 };
 // The last code (keep it so when adding one): tests walk every code up to it.
 inline constexpr errc last_errc = errc::segment_out_of_bounds;
@@ -183,8 +183,7 @@ inline constexpr errc last_errc = errc::segment_out_of_bounds;
       return "a relocation section cannot be removed while the section it applies to stays";
     case errc::bad_group_signature: return "group signature is not a symbol of the symbol table";
     case errc::link_to_removed_section: return "a kept section links to a removed section";
-    case errc::shared_string_table:
-      return "another section reads its names from the string table the writer rebuilds";
+    case errc::shared_string_table: return "another section reads its names from the string table the writer rebuilds";
     case errc::symbol_in_removed_section: return "a kept relocation names a symbol of a removed section";
     case errc::group_signature_removed:
       return "a kept section group's signature symbol is defined in a removed section";
@@ -405,13 +404,12 @@ inline constexpr bool is_result_v<result<T>> = true;
 // `decl` is a declaration and `tmp` a name: neither can be parenthesised.
 // NOLINTBEGIN(bugprone-macro-parentheses)
 #define ELFSIEVE_TRY_IMPL_(tmp, decl, expr) \
-  auto tmp = (expr);                       \
-  if (!tmp) return tmp.error();            \
+  auto tmp = (expr);                        \
+  if (!tmp) return tmp.error();             \
   decl = std::move(tmp).value()
 // NOLINTEND(bugprone-macro-parentheses)
 #define ELFSIEVE_TRY(decl, expr) ELFSIEVE_TRY_IMPL_(ELFSIEVE_CONCAT_(elfsieve_try_, __LINE__), decl, expr)
-#define ELFSIEVE_TRY_VOID(expr)              \
-  do {                                       \
-    if (auto elfsieve_try_void_ = (expr); !elfsieve_try_void_) \
-      return elfsieve_try_void_.error();     \
+#define ELFSIEVE_TRY_VOID(expr)                                                                   \
+  do {                                                                                            \
+    if (auto elfsieve_try_void_ = (expr); !elfsieve_try_void_) return elfsieve_try_void_.error(); \
   } while (false)

@@ -200,7 +200,7 @@ using elf64be = layout<true, std::endian::big>;
 
 template <class L>
 concept elf_layout = std::is_same_v<L, elf32le> || std::is_same_v<L, elf32be> || std::is_same_v<L, elf64le> ||
-                     std::is_same_v<L, elf64be>;
+    std::is_same_v<L, elf64be>;
 
 // The on-disk sizes the gABI fixes; a layout whose records are padded would be a bug here.
 static_assert(sizeof(elf32le::ehdr) == 52 && sizeof(elf64le::ehdr) == 64);

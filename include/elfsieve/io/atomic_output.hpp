@@ -80,9 +80,10 @@ namespace detail {
   const char* slash = std::strrchr(target, '/');
   const std::size_t dir_length = slash == nullptr ? 0 : static_cast<std::size_t>(slash - target) + 1;
   const char* name = target + dir_length;
-  const int n = std::snprintf(temporary, sizeof temporary, "%.*s.%s.XXXXXX", static_cast<int>(dir_length), target,
-                              name);
-  if (n < 0 || static_cast<std::size_t>(n) >= sizeof temporary) return io_failure(errc::invalid_output_path, ENAMETOOLONG);
+  const int n =
+      std::snprintf(temporary, sizeof temporary, "%.*s.%s.XXXXXX", static_cast<int>(dir_length), target, name);
+  if (n < 0 || static_cast<std::size_t>(n) >= sizeof temporary)
+    return io_failure(errc::invalid_output_path, ENAMETOOLONG);
   const int fd = ::mkostemp(temporary, O_CLOEXEC);
   if (fd < 0) return io_failure(errc::cannot_create_temporary, errno);
 

@@ -21,8 +21,7 @@ inline constexpr std::size_t default_text_file_limit = std::size_t{64} << 20;
 
 // The contents of `path` (a regular file, a pipe, /dev/stdin ...). Errors are errc::io_error with sys_errno:
 // the system's reason, EISDIR for a directory, EFBIG when the file holds more than `limit` bytes.
-[[nodiscard]] inline result<std::string> read_text_file(const char* path,
-                                                        std::size_t limit = default_text_file_limit) {
+[[nodiscard]] inline result<std::string> read_text_file(const char* path, std::size_t limit = default_text_file_limit) {
   auto failure = [](int err) {
     error e = make_error(errc::io_error);
     e.sys_errno = err;

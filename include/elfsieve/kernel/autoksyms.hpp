@@ -53,9 +53,9 @@ template <class Emit>
 }
 // A view must not outlive its bytes: refuse a temporary owning buffer (the names point into it).
 template <class Owner, class Emit>
-  requires(std::is_rvalue_reference_v<Owner &&> && !std::ranges::borrowed_range<Owner> &&
-           std::is_constructible_v<std::span<const std::byte>, Owner &&>)
-result<void> for_each_undefined(Owner&&, Emit&&) = delete;
+requires(std::is_rvalue_reference_v<Owner&&> && !std::ranges::borrowed_range<Owner> &&
+         std::is_constructible_v<std::span<const std::byte>, Owner&&>) result<void> for_each_undefined(Owner&&, Emit&&)
+= delete;
 
 // The needed-symbol list of gen_autoksyms.sh: names are split on blanks, a leading '.' (ppc64 ELFv1 entry
 // points) is dropped, the list is sorted bytewise (kbuild runs with LC_COLLATE=C) and made unique, and

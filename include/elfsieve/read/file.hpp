@@ -79,9 +79,8 @@ class file {
 
   // A view must not outlive its bytes: refuse to build one over a temporary owning buffer.
   template <class Owner>
-    requires(std::is_rvalue_reference_v<Owner &&> && !std::ranges::borrowed_range<Owner> &&
-             std::is_constructible_v<std::span<const std::byte>, Owner &&>)
-  static result<file> create(Owner&&) = delete;
+  requires(std::is_rvalue_reference_v<Owner&&> && !std::ranges::borrowed_range<Owner> &&
+           std::is_constructible_v<std::span<const std::byte>, Owner&&>) static result<file> create(Owner&&) = delete;
 
   [[nodiscard]] std::span<const std::byte> bytes() const noexcept { return bytes_; }
   [[nodiscard]] const ehdr& header() const noexcept { return *eh_; }

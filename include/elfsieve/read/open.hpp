@@ -24,8 +24,7 @@ enum class layout_id : std::uint8_t { le32, be32, le64, be64 };
   const auto cls = std::to_integer<std::uint8_t>(bytes[elf::EI_CLASS]);
   const auto data = std::to_integer<std::uint8_t>(bytes[elf::EI_DATA]);
   if (cls != elf::ELFCLASS32 && cls != elf::ELFCLASS64) return make_error_at(errc::bad_class, elf::EI_CLASS);
-  if (data != elf::ELFDATA2LSB && data != elf::ELFDATA2MSB)
-    return make_error_at(errc::bad_data_encoding, elf::EI_DATA);
+  if (data != elf::ELFDATA2LSB && data != elf::ELFDATA2MSB) return make_error_at(errc::bad_data_encoding, elf::EI_DATA);
   const bool little = data == elf::ELFDATA2LSB;
   if (cls == elf::ELFCLASS32) return little ? layout_id::le32 : layout_id::be32;
   return little ? layout_id::le64 : layout_id::be64;
@@ -82,8 +81,7 @@ auto visit(std::span<const std::byte> bytes, V&& visitor) {
 
 // A view must not outlive its bytes: refuse to visit a temporary owning buffer.
 template <class Owner, class V>
-  requires(std::is_rvalue_reference_v<Owner &&> && !std::ranges::borrowed_range<Owner> &&
-           std::is_constructible_v<std::span<const std::byte>, Owner &&>)
-auto visit(Owner&&, V&&) = delete;
+requires(std::is_rvalue_reference_v<Owner&&> && !std::ranges::borrowed_range<Owner> &&
+         std::is_constructible_v<std::span<const std::byte>, Owner&&>) auto visit(Owner&&, V&&) = delete;
 
 }  // namespace elfsieve

@@ -19,10 +19,10 @@ namespace elfsieve {
 
 // The version attached to one dynamic symbol. `name` is empty for the local and global (base) indices.
 struct symbol_version {
-  std::uint16_t index = 0;   // versym value without the hidden bit
-  bool hidden = false;       // VERSYM_HIDDEN: not the default version (nm prints name@VER, not name@@VER)
-  bool defined = false;      // found in verdef (a version this object defines) rather than verneed
-  bool base = false;         // the verdef entry carries VER_FLG_BASE (the object's own soname)
+  std::uint16_t index = 0;  // versym value without the hidden bit
+  bool hidden = false;      // VERSYM_HIDDEN: not the default version (nm prints name@VER, not name@@VER)
+  bool defined = false;     // found in verdef (a version this object defines) rather than verneed
+  bool base = false;        // the verdef entry carries VER_FLG_BASE (the object's own soname)
   std::string_view name{};
 };
 

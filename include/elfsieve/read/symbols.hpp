@@ -109,8 +109,7 @@ class symbol_table {
   }
   // For an index read from a record of the file (a relocation's r_sym...): the error names the section and the
   // file offset of that record.
-  [[nodiscard]] result<ref> at(symbol_index i, section_index from_section,
-                               std::uint64_t record_offset) const noexcept {
+  [[nodiscard]] result<ref> at(symbol_index i, section_index from_section, std::uint64_t record_offset) const noexcept {
     if (i.value >= syms_.size())
       return with_detail(make_error(errc::bad_symbol_index, from_section, record_offset), i.value);
     return ref(&syms_[i.value], i);
@@ -128,8 +127,7 @@ class symbol_table {
     using k = symbol_section::kind;
     if (raw == elf::SHN_UNDEF) return symbol_section{k::undefined, section_index(0)};
     if (raw == elf::SHN_XINDEX) {
-      if (shndx_.empty() || !shndx_section_)
-        return make_error(errc::missing_symtab_shndx, section_, record_offset(s));
+      if (shndx_.empty() || !shndx_section_) return make_error(errc::missing_symtab_shndx, section_, record_offset(s));
       const std::uint32_t real = shndx_[s.index().value].value();
       // The entry's own offset in SHT_SYMTAB_SHNDX is where the bad index is.
       if (real >= section_count_)
@@ -178,8 +176,7 @@ class symbol_table {
 // The first section of type `type` (SHT_SYMTAB or SHT_DYNSYM) as a symbol table, its layout deduced from
 // `sections`; errc::not_found if there is none.
 template <elf_layout L>
-[[nodiscard]] result<symbol_table<L>> find_symbol_table(const section_table<L>& sections,
-                                                        std::uint32_t type) noexcept {
+[[nodiscard]] result<symbol_table<L>> find_symbol_table(const section_table<L>& sections, std::uint32_t type) noexcept {
   return symbol_table<L>::find(sections, type);
 }
 

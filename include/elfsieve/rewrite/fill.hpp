@@ -21,9 +21,9 @@
 namespace elfsieve {
 
 struct fill_request {
-  std::string_view section;                // the section to fill, by name
-  std::span<const std::byte> data;         // written at its start; the rest of the section becomes zero
-  std::string_view length_symbol;          // empty: store no length
+  std::string_view section;         // the section to fill, by name
+  std::span<const std::byte> data;  // written at its start; the rest of the section becomes zero
+  std::string_view length_symbol;   // empty: store no length
 };
 
 // Where a fill goes, without changing anything: the section's file range and, if asked, the length field's.
@@ -42,7 +42,8 @@ template <elf_layout L>
   ELFSIEVE_TRY_VOID(sections.data(*target));
   fill_plan plan{target->offset(), target->size(), 0, 0};
   if (request.data.size() > plan.section_size)
-    return with_detail(make_error(errc::fill_too_large, target->index(), target->offset()), request.data.size() - plan.section_size);
+    return with_detail(make_error(errc::fill_too_large, target->index(), target->offset()),
+                       request.data.size() - plan.section_size);
   if (request.length_symbol.empty()) return plan;
 
   auto symbols = symbol_table<L>::find(sections, elf::SHT_SYMTAB);
@@ -69,7 +70,8 @@ template <elf_layout L>
     plan.length_offset = home.offset() + at;
     plan.length_width = static_cast<unsigned>(width);
     // The length must not land inside the data it describes.
-    if (plan.length_offset + width > plan.section_offset && plan.length_offset < plan.section_offset + plan.section_size)
+    if (plan.length_offset + width > plan.section_offset &&
+        plan.length_offset < plan.section_offset + plan.section_size)
       return bad;
     return plan;
   }
@@ -87,7 +89,8 @@ template <elf_layout L>
     std::memset(section, 0, static_cast<std::size_t>(plan.section_size));
     if (!request.data.empty()) std::memcpy(section, request.data.data(), request.data.size());
     if (plan.length_width == 4)
-      store<std::uint32_t, L::endianness>(out.data() + plan.length_offset, static_cast<std::uint32_t>(request.data.size()));
+      store<std::uint32_t, L::endianness>(out.data() + plan.length_offset,
+                                          static_cast<std::uint32_t>(request.data.size()));
     else if (plan.length_width == 8)
       store<std::uint64_t, L::endianness>(out.data() + plan.length_offset, request.data.size());
     return out;

@@ -33,35 +33,35 @@ enum class symbol_action : std::uint8_t { keep, remove, retarget, resolve };
 
 // Why a symbol whose removal was requested stays, or why a symbol nobody asked about goes.
 enum class keep_reason : std::uint8_t {
-  none,                // removed, retargeted or resolved as asked
-  not_requested,       // nobody asked to remove it
-  null_symbol,         // symbol 0
-  section_symbol,      // section symbols stay with their section
-  group_signature,     // the signature of a kept SHT_GROUP
-  needed,              // remove-if-unreferenced, and a kept relocation names it
-  undefined,           // an undefined symbol that a kept relocation names
-  common,              // an SHN_COMMON symbol that a kept relocation names
-  reserved_index,      // defined relative to a reserved section index (SHN_LIVEPATCH, processor-specific)
-  unknown_machine,     // no relocation table for this e_machine
-  unknown_type,        // a relocation type the table does not know (detail: type)
-  not_equivalent,      // GOT, PLT, TLS, SIZE, TOC-base or marker relocation (detail: type)
-  not_loader_type,     // consumer module: the module loader does not accept this type (detail: type)
-  not_absolute,        // SHN_ABS symbol named by a relocation that is not absolute (detail: type)
-  preemptible,         // consumer linker: a global or weak symbol may be preempted, wrapped or interposed
-  group_member,        // consumer linker: defined in a section group (COMDAT) section
-  merge_section,       // consumer linker: SHF_MERGE target with an addend or PC-relative (see --unmerge)
-  local_entry,         // ppc64 ELFv2 branch to a symbol with a local entry point (st_other)
-  opd_entry,           // ppc64 ELFv1 function descriptor in .opd
-  toc_base,            // .TOC. (the ppc64 module loader finds it by name)
-  tls_symbol,          // STT_TLS or a symbol in an SHF_TLS section
-  ifunc_symbol,        // STT_GNU_IFUNC
-  livepatch,           // named by a .klp.rela section
-  dynamic_relocation,  // named by a relocation section that applies to no section (sh_info 0)
-  field_out_of_bounds, // a REL field lies outside its section's file bytes
-  field_overflow,      // the folded value does not fit the REL field (detail: type)
-  addend_overflow,     // the folded value does not fit r_addend
-  field_overlap,       // the REL field shares bytes with another relocation's field (detail: type)
-  in_removed_section,  // defined in a section being removed (action remove)
+  none,                 // removed, retargeted or resolved as asked
+  not_requested,        // nobody asked to remove it
+  null_symbol,          // symbol 0
+  section_symbol,       // section symbols stay with their section
+  group_signature,      // the signature of a kept SHT_GROUP
+  needed,               // remove-if-unreferenced, and a kept relocation names it
+  undefined,            // an undefined symbol that a kept relocation names
+  common,               // an SHN_COMMON symbol that a kept relocation names
+  reserved_index,       // defined relative to a reserved section index (SHN_LIVEPATCH, processor-specific)
+  unknown_machine,      // no relocation table for this e_machine
+  unknown_type,         // a relocation type the table does not know (detail: type)
+  not_equivalent,       // GOT, PLT, TLS, SIZE, TOC-base or marker relocation (detail: type)
+  not_loader_type,      // consumer module: the module loader does not accept this type (detail: type)
+  not_absolute,         // SHN_ABS symbol named by a relocation that is not absolute (detail: type)
+  preemptible,          // consumer linker: a global or weak symbol may be preempted, wrapped or interposed
+  group_member,         // consumer linker: defined in a section group (COMDAT) section
+  merge_section,        // consumer linker: SHF_MERGE target with an addend or PC-relative (see --unmerge)
+  local_entry,          // ppc64 ELFv2 branch to a symbol with a local entry point (st_other)
+  opd_entry,            // ppc64 ELFv1 function descriptor in .opd
+  toc_base,             // .TOC. (the ppc64 module loader finds it by name)
+  tls_symbol,           // STT_TLS or a symbol in an SHF_TLS section
+  ifunc_symbol,         // STT_GNU_IFUNC
+  livepatch,            // named by a .klp.rela section
+  dynamic_relocation,   // named by a relocation section that applies to no section (sh_info 0)
+  field_out_of_bounds,  // a REL field lies outside its section's file bytes
+  field_overflow,       // the folded value does not fit the REL field (detail: type)
+  addend_overflow,      // the folded value does not fit r_addend
+  field_overlap,        // the REL field shares bytes with another relocation's field (detail: type)
+  in_removed_section,   // defined in a section being removed (action remove)
 };
 
 [[nodiscard]] constexpr const char* to_string(keep_reason r) noexcept {
@@ -113,8 +113,8 @@ struct symbol_decision {
 
 struct strip_options {
   consumer_kind consumer = consumer_kind::automatic;
-  bool unmerge = false;       // linker: retarget into SHF_MERGE sections and clear SHF_MERGE on them
-  bool strip_debug = false;   // remove non-alloc debug sections (.debug*, .zdebug*, .stab*, ...)
+  bool unmerge = false;      // linker: retarget into SHF_MERGE sections and clear SHF_MERGE on them
+  bool strip_debug = false;  // remove non-alloc debug sections (.debug*, .zdebug*, .stab*, ...)
 };
 
 struct strip_stats {
@@ -124,7 +124,7 @@ struct strip_stats {
   std::uint32_t relocations_retargeted = 0;
   std::uint32_t symbols_resolved = 0;
   std::uint32_t relocations_resolved = 0;
-  std::uint32_t symbols_kept = 0;     // removal requested but kept (see kept_by_reason)
+  std::uint32_t symbols_kept = 0;  // removal requested but kept (see kept_by_reason)
   std::uint32_t section_symbols_added = 0;
   std::uint32_t sections_unmerged = 0;
   std::array<std::uint32_t, keep_reason_count> kept_by_reason{};

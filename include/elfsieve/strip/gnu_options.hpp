@@ -82,8 +82,7 @@ class gnu_strip {
   template <class Report>
   [[nodiscard]] result<strip_outcome> run(std::span<const std::byte> input, Report&& report,
                                           std::vector<std::byte>& out) const {
-    const bool relocatable =
-        visit(input, [](const auto& f) { return f.type() == elf::ET_REL; }).value_or(false);
+    const bool relocatable = visit(input, [](const auto& f) { return f.type() == elf::ET_REL; }).value_or(false);
     auto remove_section = [&](std::string_view name, const auto&) { return removes_section(name); };
     auto ask = [&](const auto& c) { return request(c, relocatable); };
     return strip_object(input, plan_, remove_section, ask, report, out);

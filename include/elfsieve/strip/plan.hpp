@@ -37,8 +37,8 @@ class strip_plan {
     ELFSIEVE_TRY(auto sections, f.sections());
     ELFSIEVE_TRY(auto index, reloc_index<L>::build(sections));
     const consumer_kind consumer = options.consumer != consumer_kind::automatic ? options.consumer
-                                   : kernel::is_module(sections)               ? consumer_kind::module
-                                                                               : consumer_kind::linker;
+                                   : kernel::is_module(sections)                ? consumer_kind::module
+                                                                                : consumer_kind::linker;
     ELFSIEVE_TRY(auto selection, section_selection<L>::choose(sections, options, remove_section));
     symbol_decisions<L> decisions;
     if (const auto& symtab = selection.symbols()) {
@@ -64,9 +64,7 @@ class strip_plan {
   [[nodiscard]] bool section_kept(section_index i) const noexcept { return selection_.kept(i); }
   [[nodiscard]] bool section_unmerged(section_index i) const noexcept { return decisions_.unmerged(i); }
   // The section gets a new STT_SECTION symbol because a retargeted relocation needs one and it has none.
-  [[nodiscard]] bool needs_section_symbol(section_index i) const noexcept {
-    return decisions_.needs_section_symbol(i);
-  }
+  [[nodiscard]] bool needs_section_symbol(section_index i) const noexcept { return decisions_.needs_section_symbol(i); }
   // The existing STT_SECTION symbol of section i (the first one), if any.
   [[nodiscard]] std::optional<symbol_index> section_symbol(section_index i) const noexcept {
     return decisions_.section_symbol(i);
@@ -113,8 +111,13 @@ class strip_plan {
  private:
   strip_plan(const file<L>& f, section_table<L> sections, reloc_index<L> index, const strip_options& options,
              consumer_kind consumer, section_selection<L> selection, symbol_decisions<L> decisions)
-      : file_(f), sections_(std::move(sections)), index_(std::move(index)), options_(options), consumer_(consumer),
-        selection_(std::move(selection)), decisions_(std::move(decisions)) {}
+      : file_(f),
+        sections_(std::move(sections)),
+        index_(std::move(index)),
+        options_(options),
+        consumer_(consumer),
+        selection_(std::move(selection)),
+        decisions_(std::move(decisions)) {}
 
   [[nodiscard]] strip_inputs<L> inputs(const symbol_table<L>& symtab) const noexcept {
     return strip_inputs<L>{file_, sections_, index_, symtab, consumer_, options_};

@@ -41,7 +41,9 @@ class section_selection {
 
   // The one symbol table a strip rewrites (the object's SHT_SYMTAB), if any.
   [[nodiscard]] const std::optional<symbol_table<L>>& symbols() const noexcept { return symtab_; }
-  [[nodiscard]] bool kept(section_index i) const noexcept { return i.value < removed_.size() && removed_[i.value] == 0; }
+  [[nodiscard]] bool kept(section_index i) const noexcept {
+    return i.value < removed_.size() && removed_[i.value] == 0;
+  }
   // Per section, non-zero when it goes (the form symbol_context::removed_sections takes).
   [[nodiscard]] std::span<const std::uint8_t> removed() const noexcept { return removed_; }
   [[nodiscard]] std::uint32_t removed_count() const noexcept {
@@ -225,7 +227,7 @@ class section_selection {
   }
 
   std::optional<symbol_table<L>> symtab_;
-  std::vector<std::uint8_t> removed_;       // per section: 1 when it goes
+  std::vector<std::uint8_t> removed_;     // per section: 1 when it goes
   std::vector<symbol_index> signatures_;  // sorted signature symbols of kept groups
 };
 

@@ -77,9 +77,8 @@ class rel_field_overlaps {
   // One sweep over the fields sorted by start: a field overlaps an earlier one iff it begins before the furthest
   // end so far. Any other earlier field it overlaps also overlaps the one holding that end, so it is already marked.
   void mark_overlaps(std::vector<field>& fields) {
-    std::sort(fields.begin(), fields.end(), [](const field& a, const field& b) {
-      return a.begin != b.begin ? a.begin < b.begin : a.flat < b.flat;
-    });
+    std::sort(fields.begin(), fields.end(),
+              [](const field& a, const field& b) { return a.begin != b.begin ? a.begin < b.begin : a.flat < b.flat; });
     std::uint64_t furthest = 0;
     std::size_t holder = 0;
     for (std::size_t i = 0; i < fields.size(); ++i) {
@@ -95,7 +94,7 @@ class rel_field_overlaps {
   }
 
   std::vector<std::optional<std::uint32_t>> base_;  // per REL section: its first entry in overlap_
-  std::vector<bool> overlap_;                        // per REL entry: its field overlaps another
+  std::vector<bool> overlap_;                       // per REL entry: its field overlaps another
 };
 
 // What deciding reads: the object, its tables and who will consume the output.
@@ -186,16 +185,16 @@ class symbol_decisions {
 
   // The relocations that name symbol `s` from relocation sections that stay.
   template <class F>
-  static void for_each_kept_reference(const strip_inputs<L>& in, const section_selection<L>& selection,
-                                      symbol_index s, F&& f) {
+  static void for_each_kept_reference(const strip_inputs<L>& in, const section_selection<L>& selection, symbol_index s,
+                                      F&& f) {
     // Section 0 is never written as a relocation section, whatever its type field says.
     for (const reloc_ref& r : in.relocations.references(in.symbols.section(), s))
       if (r.section.value != 0 && selection.kept(r.section)) f(r);
   }
 
   template <class SymbolRequest>
-  result<void> decide_one(const strip_inputs<L>& in, const section_selection<L>& selection,
-                          const symbol_context<L>& c, SymbolRequest& request) {
+  result<void> decide_one(const strip_inputs<L>& in, const section_selection<L>& selection, const symbol_context<L>& c,
+                          SymbolRequest& request) {
     const symbol_index index = c.symbol.index();
     symbol_decision& d = decisions_[index.value];
     std::uint32_t kept_refs = 0;
@@ -321,11 +320,11 @@ class symbol_decisions {
       if (overlaps_.overlaps(r.section, r.entry)) return fail(keep_reason::field_overlap, rel.type);
       const auto target = in.sections[table.target_section()];
       auto contents = in.sections.data(target);
-      const auto field = contents && target.type() != elf::SHT_NOBITS
-                             ? read_rel_field<L>(*contents,
-                                                 rel_field_position(in.object.type(), target.addr(), rel.offset),
-                                                 kind->width)
-                             : std::nullopt;
+      const auto field =
+          contents && target.type() != elf::SHT_NOBITS
+              ? read_rel_field<L>(*contents, rel_field_position(in.object.type(), target.addr(), rel.offset),
+                                  kind->width)
+              : std::nullopt;
       if (!field) return fail(keep_reason::field_out_of_bounds, rel.type);
       addend = field->value;
       if (!field->fits(delta)) return fail(keep_reason::field_overflow, rel.type);
@@ -422,11 +421,11 @@ class symbol_decisions {
       }
   }
 
-  std::vector<symbol_decision> decisions_;                // per .symtab symbol
+  std::vector<symbol_decision> decisions_;                   // per .symtab symbol
   std::vector<std::optional<symbol_index>> section_symbol_;  // per section: its first STT_SECTION symbol
-  std::vector<std::uint8_t> section_flags_;               // per section: needs_symbol, unmerge
-  std::vector<bool> pending_unmerge_;                     // per symbol, while deciding
-  rel_field_overlaps<L> overlaps_;                        // while deciding
+  std::vector<std::uint8_t> section_flags_;                  // per section: needs_symbol, unmerge
+  std::vector<bool> pending_unmerge_;                        // per symbol, while deciding
+  rel_field_overlaps<L> overlaps_;                           // while deciding
 };
 
 }  // namespace elfsieve
