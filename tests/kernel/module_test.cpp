@@ -12,19 +12,13 @@
 #include "elfsieve/elfsieve.hpp"
 #include "elfsieve/kernel/module.hpp"
 #include "support/corpus.hpp"
+#include "support/files.hpp"
 #include "support/process.hpp"
 
 using namespace elfsieve;
 using namespace elfsieve::test;
 
 namespace {
-
-std::vector<std::byte> read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::vector<std::byte> out(std::filesystem::file_size(p));
-  in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
-  return out;
-}
 
 // The number after `label` in readelf -h's output.
 std::uint64_t header_field(const std::string& readelf, const std::string& label) {
@@ -68,7 +62,7 @@ TEST_CASE("module.signature_trailer_of_corpus_modules", "[module][kernel]") {
   for (const auto& o : corpus_objects()) {
     if (o.path.extension() != ".ko") continue;
     INFO(o.name);
-    const auto bytes = read_file(o.path);
+    const auto bytes = read_bytes(o.path);
     const auto facts = facts_of(bytes);
     CHECK(facts.is_module);
     const bool marker = kernel::ends_with_module_signature(bytes);
@@ -97,13 +91,13 @@ TEST_CASE("module.signature_trailer_of_corpus_modules", "[module][kernel]") {
 
 TEST_CASE("module.consumer_detection", "[module][kernel]") {
   const auto plain = assemble("plain", ".text\n.globl f\nf: ret\n");
-  CHECK_FALSE(facts_of(read_file(plain)).is_module);
+  CHECK_FALSE(facts_of(read_bytes(plain)).is_module);
   const auto modinfo = assemble("modinfo", ".section .modinfo,\"a\"\n.string \"license=GPL\"\n");
-  CHECK(facts_of(read_file(modinfo)).is_module);
+  CHECK(facts_of(read_bytes(modinfo)).is_module);
   const auto this_module = assemble("this_module", ".section .gnu.linkonce.this_module,\"aw\"\n.zero 64\n");
-  CHECK(facts_of(read_file(this_module)).is_module);
+  CHECK(facts_of(read_bytes(this_module)).is_module);
   // A plain object has no trailer.
-  const auto facts = facts_of(read_file(plain));
+  const auto facts = facts_of(read_bytes(plain));
   CHECK(facts.trailer.bytes == 0);
   CHECK_FALSE(facts.trailer.module_signature);
 }

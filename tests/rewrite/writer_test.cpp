@@ -15,19 +15,13 @@
 #include "elfsieve/elfsieve.hpp"
 #include "elfsieve/rewrite/writer.hpp"
 #include "support/corpus.hpp"
+#include "support/files.hpp"
 #include "support/process.hpp"
 
 using namespace elfsieve;
 using namespace elfsieve::test;
 
 namespace {
-
-std::vector<std::byte> read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::vector<std::byte> out(std::filesystem::file_size(p));
-  in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
-  return out;
-}
 
 void write_file(const std::filesystem::path& p, std::span<const std::byte> bytes) {
   std::ofstream out(p, std::ios::binary);
@@ -100,7 +94,7 @@ std::string relocations_of(const std::filesystem::path& p) {
 
 void check_identity(const std::filesystem::path& input_path, const std::string& label) {
   INFO(label);
-  const auto input = read_file(input_path);
+  const auto input = read_bytes(input_path);
   auto out = rewrite(input, identity);
   REQUIRE(out.has_value());
   const auto out_path = work_dir() / (std::filesystem::path(label).filename().string() + ".identity");
@@ -159,7 +153,7 @@ TEST_CASE("writer.identity_keeps_segments_in_place", "[writer]") {
 
 TEST_CASE("writer.removing_a_section_matches_objcopy", "[writer]") {
   const auto object = build("remove", {"gcc", "-c", "-O1"}, "int answer(void) { return 42; }\nint data = 7;\n", ".c");
-  const auto input = read_file(object);
+  const auto input = read_bytes(object);
   const auto comment = section_named(input, ".comment");
   REQUIRE(comment != 0);
   auto out = rewrite(input, [&](auto& edits) -> result<void> {
@@ -189,7 +183,7 @@ TEST_CASE("writer.redirects_and_refusals", "[writer]") {
 gone: .quad 0
 )",
                             ".s");
-  const auto input = read_file(object);
+  const auto input = read_bytes(object);
   auto symbol_named = [&](const auto& edits, std::string_view name) {
     for (auto s : *edits.symbols())
       if (auto n = edits.symbols()->name(s); n && n.value() == name) return s.index();
@@ -231,7 +225,7 @@ TEST_CASE("writer.a_kept_group_needs_its_signature", "[writer]") {
 b: ret
 )",
                             ".s");
-  const auto input = read_file(object);
+  const auto input = read_bytes(object);
   auto out = rewrite(input, [&](auto& edits) -> result<void> {
     for (auto s : *edits.symbols())
       if (auto n = edits.symbols()->name(s); n && n.value() == "b") edits.drop_symbol(s.index());
