@@ -127,8 +127,11 @@ TEST_CASE("section_selection.strip_debug_takes_debug_sections_and_their_relocati
   // Every section with a debug name (GAS adds .debug_line to .debug_info), and nothing else.
   std::set<std::string> debug;
   auto f = file<elf64le>::create(bytes);
-  for (auto s : *f->sections()) {
-    const std::string name(f->sections()->name(s).value());
+  REQUIRE(f);
+  auto sections = f->sections();
+  REQUIRE(sections);
+  for (auto s : *sections) {
+    const std::string name(sections->name(s).value());
     if (name.starts_with(".debug") || name.starts_with(".rela.debug")) debug.insert(name);
   }
   CHECK(debug.count(".debug_info") == 1);
