@@ -68,7 +68,6 @@ enum class errc : std::uint16_t {
   io_error,  // reading a file failed (mapped_file; names: files)
   not_found,
   // rewriting (strip plan, writer, fill)
-  section_still_referenced,           // a kept relocation, group or symbol needs a section that is being removed
   output_too_large,                   // the rewritten object would not fit the layout's offsets or counts
   fill_too_large,                     // fill data longer than the section (offset = bytes missing)
   fill_bad_section,                   // the section has no file bytes to fill (SHT_NOBITS)
@@ -166,7 +165,6 @@ inline constexpr errc last_errc = errc::segment_out_of_bounds;
     case errc::policy_names_unavailable: return "names: files are not available here";
     case errc::io_error: return "I/O error";
     case errc::not_found: return "not found";
-    case errc::section_still_referenced: return "a removed section is still referenced";
     case errc::output_too_large: return "output too large for the ELF class";
     case errc::fill_too_large: return "data does not fit in the section";
     case errc::fill_bad_section: return "section has no file contents to fill";
