@@ -7,6 +7,7 @@ packages=(
   clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14
   libmsgsl-dev catch2 libbenchmark-dev libfmt-dev libcli11-dev
   binutils binutils-multiarch elfutils
+  attr util-linux time
   gcc-i686-linux-gnu gcc-powerpc-linux-gnu gcc-powerpc64-linux-gnu
   libc6-dev-i386-cross libc6-dev-powerpc-cross libc6-dev-ppc64-cross
 )
