@@ -7,6 +7,7 @@
 
 #include "elfsieve/io/atomic_output.hpp"
 #include "elfsieve/io/mapped_file.hpp"
+#include "elfsieve/io/truncation_guard.hpp"
 #include "elfsieve/rewrite/fill.hpp"
 #include "tool.hpp"
 
@@ -37,6 +38,7 @@ int fail(const char* file, const elfsieve::error& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  elfsieve::install_truncation_guard();
   tool::set_program_name(argc, argv);
   const char* program_name = tool::program_name;
   // clang-format off
@@ -68,6 +70,9 @@ int main(int argc, char** argv) {
   if (!input) return fail(object, input.error());
   elfsieve::fill_request request{section, data->bytes(), length_symbol != nullptr ? length_symbol : ""};
   auto filled = elfsieve::fill_section(input->bytes(), request);
+  // Either file shrank while it was read: its missing bytes read as zeros, so nothing may be written.
+  if (auto intact = data->check_intact(); !intact) return fail(data_file, intact.error());
+  if (auto intact = input->check_intact(); !intact) return fail(object, intact.error());
   if (!filled) {
     const auto& e = filled.error();
     if (e.code == elfsieve::errc::fill_too_large) {

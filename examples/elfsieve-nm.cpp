@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <clocale>
 #include <cstdint>
@@ -15,6 +16,7 @@
 
 #include "elfsieve/analysis/nm_listing.hpp"
 #include "elfsieve/io/mapped_file.hpp"
+#include "elfsieve/io/truncation_guard.hpp"
 #include "tool.hpp"
 
 namespace {
@@ -70,18 +72,33 @@ bool display_file(const char* path, const options& opt, elfsieve::nm_listing& li
   }
   if (st.st_size < 1) return false;  // GNU nm skips empty files without a word
 
+  // The stat above names the common refusals as GNU does; the open refuses them again (without blocking) if the
+  // path changed in between.
   auto mapped = elfsieve::mapped_file::open(path);
   if (!mapped) {
-    report(out, "%s: %s", path, elfsieve::to_string(mapped.error()).c_str());
+    if (mapped.error().code == elfsieve::errc::not_regular_file)
+      report(out, "Warning: '%s' is not an ordinary file", path);
+    else report(out, "%s: %s", path, elfsieve::to_string(mapped.error()).c_str());
     return false;
   }
+  // Nothing read from a file that shrank meanwhile is printed: the listing is checked before each flush and at
+  // its end, and what is not yet printed is dropped.
+  std::string& o = out.text;
+  std::size_t unchecked_from = o.size();
+  auto intact = [&] {
+    auto ok = mapped->check_intact();
+    if (ok) return true;
+    o.resize(std::min(o.size(), unchecked_from));
+    report(out, "%s: %s", path, elfsieve::to_string(ok.error()).c_str());
+    return false;
+  };
   elfsieve::list_nm_symbols(mapped->bytes(), opt.list, listing);
+  if (!intact()) return false;
   using status = elfsieve::nm_listing::status;
   if (listing.state == status::unrecognized) {
     report(out, "%s: file format not recognized", path);
     return false;
   }
-  std::string& o = out.text;
   if (opt.file_per_file && !opt.file_per_symbol) o.append("\n").append(path).append(":\n");
   if (listing.state == status::no_symbols) {
     if (!opt.quiet) report(out, "%s: no symbols", path);
@@ -95,6 +112,7 @@ bool display_file(const char* path, const options& opt, elfsieve::nm_listing& li
     report(out, "%s: warning: relocations unreadable (%s); --policy answers without them", path,
            elfsieve::to_string(*listing.relocations_error).c_str());
   const int width = listing.is64 ? 16 : 8;
+  unchecked_from = o.size();
   for (const elfsieve::nm_entry& e : listing.entries) {
     if (opt.file_per_symbol) o.append(path).push_back(':');
     if (!opt.just_symbols) {
@@ -112,9 +130,13 @@ bool display_file(const char* path, const options& opt, elfsieve::nm_listing& li
     o.append(e.printed_name).append(e.version_separator).append(e.version);
     if (opt.list.why) o.append("\t[").append(e.why).push_back(']');
     o.push_back('\n');
-    if (o.size() >= (std::size_t{1} << 20)) out.flush();
+    if (o.size() >= (std::size_t{1} << 20)) {
+      if (!intact()) return false;
+      out.flush();
+      unchecked_from = 0;
+    }
   }
-  return true;
+  return intact();
 }
 
 [[noreturn]] void usage(FILE* stream, int status) {
@@ -177,6 +199,7 @@ bool display_file(const char* path, const options& opt, elfsieve::nm_listing& li
 }  // namespace
 
 int main(int argc, char** argv) {
+  elfsieve::install_truncation_guard();
   std::setlocale(LC_COLLATE, "");
   options opt;
   if (const char* collate = std::setlocale(LC_COLLATE, nullptr))

@@ -17,6 +17,7 @@
 
 #include "elfsieve/io/atomic_output.hpp"
 #include "elfsieve/io/mapped_file.hpp"
+#include "elfsieve/io/truncation_guard.hpp"
 #include "elfsieve/strip/gnu_options.hpp"
 #include "tool.hpp"
 
@@ -114,6 +115,8 @@ void strip_one(const options& opt, const elfsieve::gnu_strip& strip, const std::
   std::string report_text, warnings;
   auto report = [&](const elfsieve::symbol_report& s) { describe(s, path.c_str(), opt.report, report_text, warnings); };
   auto outcome = strip.run(mapped->bytes(), report, buffer);
+  // A file that shrank while it was read gave zeros for the missing bytes: nothing of it may be written.
+  if (auto intact = mapped->check_intact(); !intact) return fail(path.c_str(), to_string(intact.error()));
   if (!outcome) return fail(path.c_str(), to_string(outcome.error()));
 
   const char* target = opt.output != nullptr ? opt.output : path.c_str();
@@ -154,6 +157,7 @@ void read_names(const char* path, std::vector<std::string>& names) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  elfsieve::install_truncation_guard();
   tool::set_program_name(argc, argv);
   // clang-format off
   enum : int {

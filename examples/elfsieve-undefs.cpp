@@ -14,6 +14,7 @@
 
 #include "elfsieve/io/atomic_output.hpp"
 #include "elfsieve/io/mapped_file.hpp"
+#include "elfsieve/io/truncation_guard.hpp"
 #include "elfsieve/kernel/autoksyms.hpp"
 #include "elfsieve/read/open.hpp"
 #include "tool.hpp"
@@ -44,6 +45,7 @@ constexpr const char* usage_text =
 }  // namespace
 
 int main(int argc, char** argv) {
+  elfsieve::install_truncation_guard();
   tool::program_name = "elfsieve-undefs";
   enum class format { list, autoksyms_h } fmt = format::list;
   std::vector<const char*> whitelists, lists;
@@ -82,7 +84,7 @@ int main(int argc, char** argv) {
   }
   for (int i = optind; i < argc; ++i) files.emplace_back(argv[i]);
   for (const char* list : lists) {
-    const std::string text = tool::read_text_or_exit(std::strcmp(list, "-") == 0 ? "/dev/stdin" : list);
+    const std::string text = std::strcmp(list, "-") == 0 ? tool::read_stdin_or_exit() : tool::read_text_or_exit(list);
     for (std::size_t pos = 0, eol = 0; pos < text.size(); pos = eol + 1) {
       eol = std::min(text.find('\n', pos), text.size());
       if (eol > pos) files.push_back(text.substr(pos, eol - pos));
@@ -97,6 +99,9 @@ int main(int argc, char** argv) {
     auto add = [&](std::string_view name) { needed.add(name); };
     auto done =
         mapped ? elfsieve::kernel::for_each_undefined(mapped->bytes(), add) : elfsieve::result<void>(mapped.error());
+    if (mapped) {
+      if (auto intact = mapped->check_intact(); !intact) done = intact.error();  // file truncated: exit status 2
+    }
     if (!done) {
       tool::print_file_error(path.c_str(), done.error());
       trouble = true;

@@ -72,11 +72,22 @@ inline void print_file_error(const char* file, const elfsieve::error& e) {
   std::fputs(file_error(file, e).c_str(), stderr);
 }
 
-// A text input (names file, whitelist, list of files), or "prog: file: reason" and exit status 2.
+// A text input (names file, whitelist, list of files): a regular file, or "prog: file: reason" and exit status 2.
 inline std::string read_text_or_exit(const char* path) {
   auto text = elfsieve::read_text_file(path);
   if (!text) {
     print_file_error(path, text.error());
+    std::exit(2);
+  }
+  return std::move(text.value());
+}
+
+// Standard input as a text input ('-' where a tool documents it), within the same size limit; "prog: -: reason"
+// and exit status 2 otherwise.
+inline std::string read_stdin_or_exit() {
+  auto text = elfsieve::read_text_fd(0);
+  if (!text) {
+    print_file_error("-", text.error());
     std::exit(2);
   }
   return std::move(text.value());

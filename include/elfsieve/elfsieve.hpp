@@ -7,6 +7,7 @@
 #include "elfsieve/io/atomic_output.hpp"
 #include "elfsieve/io/mapped_file.hpp"
 #include "elfsieve/io/text_file.hpp"
+#include "elfsieve/io/truncation_guard.hpp"
 #include "elfsieve/rewrite/edits.hpp"
 #include "elfsieve/rewrite/file_layout.hpp"
 #include "elfsieve/rewrite/fill.hpp"

@@ -267,11 +267,11 @@ inline bool policy_expr::needs_relocations() const noexcept {
                                                      std::string_view names_file = {}) {
   const std::uint64_t position = e.detail.value_or(0);
   std::string s;
-  if (e.code == errc::io_error) {
+  if (e.code == errc::io_error || e.code == errc::not_regular_file) {
     s += "cannot read names file '";
     s += names_file;
     s += "': ";
-    s += std::strerror(e.sys_errno);
+    s += e.code == errc::io_error ? std::strerror(e.sys_errno) : e.message;
   } else {
     s += e.message;
   }

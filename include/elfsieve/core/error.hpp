@@ -101,9 +101,12 @@ enum class errc : std::uint16_t {
   cannot_set_output_mode,      // fchmod on the temporary failed
   rename_failed,               // the temporary cannot be renamed over the output
   segment_out_of_bounds,       // p_offset + p_filesz past EOF or wrapping (offset: p_offset)
+  // inputs (mapped_file, text files)
+  not_regular_file,  // an input is a FIFO, a device or a socket (GNU: "is not an ordinary file")
+  file_truncated,    // the input shrank while it was read (mapped_file::check_intact)
 };
 // The last code (keep it so when adding one): tests walk every code up to it.
-inline constexpr errc last_errc = errc::segment_out_of_bounds;
+inline constexpr errc last_errc = errc::file_truncated;
 
 // Codes whose error carries the system's reason in sys_errno.
 [[nodiscard]] constexpr bool is_io_error(errc code) noexcept {
@@ -202,6 +205,8 @@ inline constexpr errc last_errc = errc::segment_out_of_bounds;
     case errc::cannot_set_output_mode: return "cannot set the file mode";
     case errc::rename_failed: return "cannot rename the temporary file over the output";
     case errc::segment_out_of_bounds: return "segment contents out of bounds";
+    case errc::not_regular_file: return "is not an ordinary file";
+    case errc::file_truncated: return "file truncated";
   }
   return "unknown error";
 }
