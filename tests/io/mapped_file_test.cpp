@@ -1,4 +1,5 @@
-// mapped_file: mmap for regular files, plain read for pipes, errno-carrying errors for the rest.
+// mapped_file: mmap for regular files; FIFOs and devices refused at once (not_regular_file), errno-carrying
+// errors for the rest; status() and check_intact() (a file truncated while mapped: tests/io/truncation_guard_test).
 #include <catch2/catch.hpp>
 
 #include <cerrno>
@@ -10,7 +11,9 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "elfsieve/io/mapped_file.hpp"
@@ -74,28 +77,67 @@ TEST_CASE("mapped_file.empty_file", "[mapped_file]") {
   CHECK(m->bytes().empty());
 }
 
-TEST_CASE("mapped_file.fifo_uses_plain_read", "[mapped_file]") {
+TEST_CASE("mapped_file.fifo_without_writer_is_refused_at_once", "[mapped_file]") {
   const auto path = work_dir() / "pipe";
   std::filesystem::remove(path);
   REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
-  // More than the first read buffer (64 KiB), so the buffer has to grow.
-  const auto contents = pattern(200000);
-  std::thread writer([&] {
-    std::ofstream out(path, std::ios::binary);
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-  });
+  // No writer: a blocking open would wait forever (the test would hang instead of failing, so it runs in a
+  // child that is killed after 10 seconds).
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::alarm(10);
+    auto m = mapped_file::open(path.c_str());
+    ::_exit(!m && m.error().code == errc::not_regular_file ? 0 : 3);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  // With a writer holding it open, it is refused all the same: a FIFO is no ordinary file.
+  std::thread writer([&] { std::ofstream out(path, std::ios::binary); out << "data"; });
+  int reader = ::open(path.c_str(), O_RDONLY);  // lets the writer's open complete
   auto m = mapped_file::open(path.c_str());
   writer.join();
-  REQUIRE(m);
-  CHECK(m->size() == contents.size());
-  CHECK(same(m->bytes(), contents));
+  ::close(reader);
+  REQUIRE_FALSE(m);
+  CHECK(m.error().code == errc::not_regular_file);
+  CHECK(to_string(m.error()) == "is not an ordinary file");
   std::filesystem::remove(path);
 }
 
-TEST_CASE("mapped_file.character_device", "[mapped_file]") {
-  auto m = mapped_file::open("/dev/null");
+TEST_CASE("mapped_file.character_devices_are_refused", "[mapped_file]") {
+  for (const char* device : {"/dev/zero", "/dev/null"}) {
+    CAPTURE(device);
+    auto m = mapped_file::open(device);
+    REQUIRE_FALSE(m);
+    CHECK(m.error().code == errc::not_regular_file);
+  }
+}
+
+TEST_CASE("mapped_file.status_is_the_opened_file", "[mapped_file]") {
+  const auto path = write_file("status.bin", pattern(5000));
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  auto m = mapped_file::open(path.c_str());
   REQUIRE(m);
-  CHECK(m->bytes().empty());
+  CHECK(m->status().st_ino == st.st_ino);
+  CHECK(m->status().st_dev == st.st_dev);
+  CHECK(m->status().st_size == 5000);
+  CHECK(m->check_intact().has_value());
+  // Growing is no truncation; the bytes read are still the file's.
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::app);
+    out << "more";
+  }
+  CHECK(m->check_intact().has_value());
+  // Moving keeps the descriptor: the moved-to object still checks the file.
+  mapped_file moved = std::move(m.value());
+  REQUIRE(::truncate(path.c_str(), 100) == 0);
+  auto intact = moved.check_intact();
+  REQUIRE_FALSE(intact);
+  CHECK(intact.error().code == errc::file_truncated);
+  CHECK(m->check_intact().has_value());  // the moved-from object holds nothing
 }
 
 TEST_CASE("mapped_file.missing_file", "[mapped_file]") {
