@@ -272,14 +272,14 @@ big_size=$(stat -c %s "$big")
 stress() {
   local kind=$1 status=$2
   shift 2
-  local signals=0 truncated=0 completed=0 other=0 i rc start took pid
+  local signals=0 truncated=0 completed=0 other=0 rc start took pid
   cp "$big" "$W/s.o"
   give "$W/s.o"
   start=$(date +%s%N)
   as_caller "$@" >/dev/null 2>&1
   took=$((($(date +%s%N) - start) / 1000)) # microseconds
   ((took < 1000)) && took=1000
-  for i in $(seq 1 20); do
+  for _ in $(seq 1 20); do
     rm -f "$W/out"
     cp "$big" "$W/s.o"
     give "$W/s.o"

@@ -95,7 +95,10 @@ TEST_CASE("mapped_file.fifo_without_writer_is_refused_at_once", "[mapped_file]")
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   // With a writer holding it open, it is refused all the same: a FIFO is no ordinary file.
-  std::thread writer([&] { std::ofstream out(path, std::ios::binary); out << "data"; });
+  std::thread writer([&] {
+    std::ofstream out(path, std::ios::binary);
+    out << "data";
+  });
   int reader = ::open(path.c_str(), O_RDONLY);  // lets the writer's open complete
   auto m = mapped_file::open(path.c_str());
   writer.join();

@@ -95,8 +95,7 @@ TEST_CASE("truncation_guard: a file truncated after mapping reads zeros and repo
   CHECK(to_string(intact.error()) == "file truncated");
 }
 
-TEST_CASE("truncation_guard: the fault itself is remembered, even when the file grows back",
-          "[io][truncation_guard]") {
+TEST_CASE("truncation_guard: the fault itself is remembered, even when the file grows back", "[io][truncation_guard]") {
   REQUIRE(install_truncation_guard());
   const std::size_t page = page_size();
   const auto path = guard_file("regrown.bin", 3 * page);
@@ -145,8 +144,7 @@ TEST_CASE("truncation_guard: many threads, each with its own truncated file", "[
   CHECK(truncated == threads * rounds);
 }
 
-TEST_CASE("truncation_guard: with every slot taken, the file is read into memory instead",
-          "[io][truncation_guard]") {
+TEST_CASE("truncation_guard: with every slot taken, the file is read into memory instead", "[io][truncation_guard]") {
   REQUIRE(install_truncation_guard());
   const std::size_t page = page_size();
   static const char anchor = 0;
@@ -170,8 +168,7 @@ TEST_CASE("truncation_guard: with every slot taken, the file is read into memory
   REQUIRE(mapped);
 }
 
-TEST_CASE("truncation_guard: a SIGBUS outside every guarded mapping still ends the process",
-          "[io][truncation_guard]") {
+TEST_CASE("truncation_guard: a SIGBUS outside every guarded mapping still ends the process", "[io][truncation_guard]") {
   const std::size_t page = page_size();
   const auto path = guard_file("unguarded.bin", 2 * page);
   std::fflush(nullptr);

@@ -62,8 +62,7 @@ class mapped_file {
     if (::fstat(out.fd_, &out.status_) != 0) return io_error(errno);
     if (S_ISDIR(out.status_.st_mode)) return io_error(EISDIR);
     if (!S_ISREG(out.status_.st_mode)) return make_error(errc::not_regular_file);
-    if (out.status_.st_size < 0 || static_cast<std::uint64_t>(out.status_.st_size) > SIZE_MAX)
-      return io_error(EFBIG);
+    if (out.status_.st_size < 0 || static_cast<std::uint64_t>(out.status_.st_size) > SIZE_MAX) return io_error(EFBIG);
     const auto size = static_cast<std::size_t>(out.status_.st_size);
     if (size == 0) return out;
     void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, out.fd_, 0);

@@ -82,7 +82,8 @@ inline void truncation_signal_handler(int signal_number, siginfo_t* info, void* 
     if (guarded_mapping* slot = find_guarded_mapping(address)) {
       const std::size_t page = truncation_guard_registry.page_size.load(std::memory_order_relaxed);
       const std::uintptr_t first = address & ~static_cast<std::uintptr_t>(page - 1);
-      const std::uintptr_t end = slot->begin.load(std::memory_order_acquire) + slot->length.load(std::memory_order_acquire);
+      const std::uintptr_t end =
+          slot->begin.load(std::memory_order_acquire) + slot->length.load(std::memory_order_acquire);
       // Everything from the faulting page on lies past the new end of file: zeros, readable, in one mapping.
       void* zeros = ::mmap(reinterpret_cast<void*>(first), end - first, PROT_READ,
                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
