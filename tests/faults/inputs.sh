@@ -43,7 +43,7 @@ gnu() {
 observed() {
   local prefix=$1 limit=${2:-$ELF_TIMEOUT} rc msg
   rc=$(rc_of "$prefix")
-  msg=$(grep -v '^truncate_shim:' "$prefix.err" | grep -v '^bfd plugin' | head -n 1 |
+  msg=$(grep -v -e '^truncate_shim:' -e '^bfd plugin' -e '^$' "$prefix.err" | head -n 1 |
     sed -e "s#$BIN/##g" -e "s#$W/##g" -e "s#$T/##g" -e 's#/usr/bin/##g')
   case $rc in
     124) echo "still running after $limit s (stopped by timeout)" ;;
