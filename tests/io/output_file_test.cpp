@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "elfsieve/io/atomic_output.hpp"
+#include "elfsieve/io/output_file.hpp"
 #include "support/process.hpp"
 
 using namespace elfsieve;
