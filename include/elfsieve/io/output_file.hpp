@@ -7,9 +7,9 @@
 //   temporary, the finished bytes are copied into the existing inode (then ftruncate), so links, attributes and
 //   owner survive; a failure before that step leaves the original intact. Otherwise the temporary gets the
 //   file's owner (fchown) and then its mode (fchmod: setuid/setgid survive the chown) and is renamed over it.
-// - create(path, executable) (-o): a new file gets GNU's mode, 0666 or, for executables, 0777 minus the umask,
-//   never setuid/setgid, and the caller as owner. An existing file is replaced by a new inode owned by the caller
-//   (as GNU's unlink + create) that keeps the old permission bits without setuid/setgid (GNU: the umask's).
+// - create(path, executable) (-o): the result gets GNU's mode, 0666 or, for executables, 0777 minus the umask,
+//   never setuid/setgid, and the caller as owner. An existing file is replaced by a new inode, as GNU's unlink +
+//   create does (write_file_atomically keeps the existing file's permission bits, without setuid/setgid).
 // A symbolic link as the last component is followed to its final target as GNU does (in place: the link stays
 // and the file it names is replaced; -o: a dangling link creates its target; GNU replaces a -o link whose target
 // exists by a regular file, elfsieve replaces the target). Nothing is done by path after the directory is open:
@@ -205,9 +205,11 @@ class output_file {
     return out;
   }
 
-  // -o: `executable` (ET_EXEC, ET_DYN) adds execute permission to a new file as GNU strip does. `mode` >= 0
-  // overrides the permission bits (write_file_atomically's output_options::mode).
-  [[nodiscard]] static result<output_file> create(const char* path, bool executable, int mode = -1) noexcept {
+  // -o: the result is a new file with GNU's mode: 0666, or 0777 when `executable` (ET_EXEC, ET_DYN), minus the
+  // umask. `mode` >= 0 gives the permission bits instead; keep_existing_mode keeps an existing file's
+  // (write_file_atomically: a regenerated header keeps the mode its owner gave it), without setuid/setgid.
+  static constexpr int gnu_mode = -1, keep_existing_mode = -2;
+  [[nodiscard]] static result<output_file> create(const char* path, bool executable, int mode = gnu_mode) noexcept {
     using detail::io_failure;
     output_file out;
     ELFSIEVE_TRY_VOID(detail::locate(AT_FDCWD, path, out.where_));
@@ -220,10 +222,10 @@ class output_file {
     } else if (errno != ENOENT) {
       return io_failure(errc::cannot_create_temporary, errno);
     }
-    out.mode_ = mode >= 0            ? static_cast<mode_t>(mode) & 07777
-                : out.exists_        ? (existing.st_mode & 0777)
-                : executable         ? (0777 & ~detail::current_umask())
-                                     : (0666 & ~detail::current_umask());
+    const mode_t gnu = (executable ? 0777 : 0666) & ~detail::current_umask();
+    out.mode_ = mode >= 0                                      ? static_cast<mode_t>(mode) & 07777
+                : mode == keep_existing_mode && out.exists_ ? (existing.st_mode & 0777)
+                                                               : gnu;
     ELFSIEVE_TRY_VOID(out.open_temporary());
     return out;
   }
@@ -405,11 +407,11 @@ struct output_options {
 };
 
 // Writes `bytes` to `path` (output_file::create: a symbolic link's target is replaced and the link stays; an
-// existing file's permission bits carry over). On any failure the target is untouched and no temporary is left
+// existing file's permission bits carry over, without setuid/setgid; a new file gets 0666 minus the umask). On any failure the target is untouched and no temporary is left
 // behind; the error names the step that failed (is_io_error() holds) with the system's reason in sys_errno.
 [[nodiscard]] inline result<void> write_file_atomically(const char* path, std::span<const std::byte> bytes,
                                                         const output_options& options = {}) noexcept {
-  ELFSIEVE_TRY(auto out, output_file::create(path, false, options.mode));
+  ELFSIEVE_TRY(auto out, output_file::create(path, false, options.mode >= 0 ? options.mode : output_file::keep_existing_mode));
   std::uint64_t written = 0;
   while (written < bytes.size()) {
     std::size_t chunk = bytes.size() - written;
