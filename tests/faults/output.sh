@@ -227,6 +227,14 @@ outcome o_dangling_symlink_result \
 check "o_dangling_symlink: the target is created as GNU creates it, the link stays" \
   bash -c '[[ -L $1/out && -f $1/target && $(stat -c %a "$1/target") == $(stat -c %a "$2/target") ]]' _ "$last_es" "$last_gnu"
 
+# -o onto a symbolic link to an existing file (an attacker's link to a file of root's, say).
+linked_output() { ln -s "$victim" "$1/out"; }
+to_output o_symlink_to_existing_file "$T/exe" linked_output
+link_state() { echo "out $([[ -L $1/out ]] && echo still a link || echo now a regular file), victim $([[ $(cat "$victim") == precious ]] && echo unchanged || echo CHANGED)"; }
+outcome o_symlink_to_existing_file_result "$(link_state "$last_gnu")" "$(link_state "$last_es")"
+check "o_symlink_to_existing_file: the link is replaced by the output, the file it named untouched" \
+  bash -c '[[ ! -L $1/out && -f $1/out && $(cat "$2") == precious ]]' _ "$last_es" "$victim"
+
 planted_output() { plant_links "$1" out; }
 to_output o_planted_links "$T/exe" planted_output
 check "o_planted_links: every planted link intact, victim unchanged" links_intact "$last_es" out

@@ -370,7 +370,25 @@ TEST_CASE("output_file.new_file_mode_is_gnus", "[output]") {
   REQUIRE(fill_and_commit(*through, "via link").has_value());
   CHECK(std::filesystem::is_symlink(dir / "dangling"));
   CHECK(read_text(dir / "target") == "via link");
-  CHECK(listing(dir) == std::set<std::string>{"exe", "obj", "old", "dangling", "target"});
+  // A link to an existing file: replaced by the new file, the file it named untouched (GNU's unlink + create).
+  write_text(dir / "named", "untouched");
+  std::filesystem::create_symlink("named", dir / "link");
+  auto over_link = output_file::create((dir / "link").c_str(), false);
+  REQUIRE(over_link.has_value());
+  REQUIRE(fill_and_commit(*over_link, "new file").has_value());
+  CHECK_FALSE(std::filesystem::is_symlink(dir / "link"));
+  CHECK(read_text(dir / "link") == "new file");
+  CHECK(read_text(dir / "named") == "untouched");
+  // A dangling link whose output is never committed: the target it created is gone again.
+  std::filesystem::create_symlink("never", dir / "abandoned");
+  {
+    auto abandoned = output_file::create((dir / "abandoned").c_str(), false);
+    REQUIRE(abandoned.has_value());
+    CHECK(std::filesystem::exists(dir / "never"));
+  }
+  CHECK_FALSE(std::filesystem::exists(dir / "never"));
+  CHECK(listing(dir) ==
+        std::set<std::string>{"exe", "obj", "old", "dangling", "target", "named", "link", "abandoned"});
 }
 
 TEST_CASE("output_file.preserves_dates_in_both_commits", "[output]") {

@@ -10,9 +10,10 @@
 // - create(path, executable) (-o): the result gets GNU's mode, 0666 or, for executables, 0777 minus the umask,
 //   never setuid/setgid, and the caller as owner. An existing file is replaced by a new inode, as GNU's unlink +
 //   create does (write_file_atomically keeps the existing file's permission bits, without setuid/setgid).
-// A symbolic link as the last component is followed to its final target as GNU does (in place: the link stays
-// and the file it names is replaced; -o: a dangling link creates its target; GNU replaces a -o link whose target
-// exists by a regular file, elfsieve replaces the target). Nothing is done by path after the directory is open:
+// A symbolic link as the last component is handled as GNU does: in place, the link stays and the file it names is
+// replaced; -o onto a link whose target exists replaces the link; -o onto a dangling link creates its target.
+// Links are followed by the kernel's lookup only (fs.protected_symlinks applies), and only where GNU follows
+// them; the file reached is then pinned by inode. Nothing is done by path after the directory is open:
 // openat/renameat/linkat relative to it, O_NOFOLLOW, fchown/fchmod/futimens on descriptors, temporary names
 // created exclusively (a symlink planted at any name is never followed).
 #pragma once
@@ -122,23 +123,31 @@ struct located_name {
   return {};
 }
 
-// Follows symbolic links at the last component to the final name (which may not exist: a dangling link).
-[[nodiscard]] inline result<void> resolve_links(located_name& where) noexcept {
-  for (int depth = 0; depth < 40; ++depth) {
-    char target[PATH_MAX];
-    const ssize_t n = ::readlinkat(where.dir.get(), where.name, target, sizeof target);
-    if (n < 0) {
-      if (errno == EINVAL || errno == ENOENT) return {};  // not a link, or nothing there
-      return io_failure(errc::cannot_resolve_output_link, errno);
-    }
-    if (static_cast<std::size_t>(n) >= sizeof target) return io_failure(errc::cannot_resolve_output_link, ENAMETOOLONG);
-    target[n] = '\0';
-    located_name next;
-    if (auto r = locate(where.dir.get(), target, next); !r)
-      return io_failure(errc::cannot_resolve_output_link, r.error().sys_errno);
-    where = std::move(next);
-  }
-  return io_failure(errc::cannot_resolve_output_link, ELOOP);
+// `fd` was opened through a symbolic link at `where` by the kernel's own lookup (so fs.protected_symlinks
+// applies, which a resolution by hand would bypass): moves `where` to the directory and name of the file `fd` is,
+// and checks that the name is still that file.
+[[nodiscard]] inline result<void> follow_link(located_name& where, int fd) noexcept {
+  char proc[64];
+  std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  char target[PATH_MAX];
+  const ssize_t n = ::readlink(proc, target, sizeof target);
+  if (n < 0) return io_failure(errc::cannot_resolve_output_link, errno);
+  if (static_cast<std::size_t>(n) >= sizeof target) return io_failure(errc::cannot_resolve_output_link, ENAMETOOLONG);
+  target[n] = '\0';
+  located_name next;
+  if (auto r = locate(AT_FDCWD, target, next); !r) return io_failure(errc::cannot_resolve_output_link, r.error().sys_errno);
+  struct stat opened {}, named {};
+  if (::fstat(fd, &opened) != 0) return io_failure(errc::cannot_resolve_output_link, errno);
+  if (::fstatat(next.dir.get(), next.name, &named, AT_SYMLINK_NOFOLLOW) != 0 || named.st_dev != opened.st_dev ||
+      named.st_ino != opened.st_ino)
+    return make_error(errc::output_changed);
+  where = std::move(next);
+  return {};
+}
+
+[[nodiscard]] inline bool is_symlink_at(const located_name& where) noexcept {
+  struct stat st {};
+  return ::fstatat(where.dir.get(), where.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
 }
 
 [[nodiscard]] inline bool copy_all(int from, int to, std::uint64_t size, int& err) noexcept {
@@ -178,6 +187,7 @@ class output_file {
         target_(std::move(o.target_)),
         target_stat_(o.target_stat_),
         temp_named_(std::exchange(o.temp_named_, false)),
+        placeholder_(std::exchange(o.placeholder_, false)),
         in_place_(o.in_place_),
         exists_(o.exists_),
         mode_(o.mode_) {
@@ -191,41 +201,83 @@ class output_file {
     using detail::io_failure;
     output_file out;
     ELFSIEVE_TRY_VOID(detail::locate(AT_FDCWD, path, out.where_));
-    ELFSIEVE_TRY_VOID(detail::resolve_links(out.where_));
-    const int fd = ::openat(out.where_.dir.get(), out.where_.name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    // Through a symbolic link (GNU: the link stays, the file it names is replaced) the kernel follows it; the
+    // inode check below pins the file to the one that was read either way.
+    const bool link = detail::is_symlink_at(out.where_);
+    const int fd = ::openat(out.where_.dir.get(), out.where_.name,
+                            O_WRONLY | O_NONBLOCK | O_CLOEXEC | (link ? 0 : O_NOFOLLOW));
     if (fd < 0) return io_failure(errno == ELOOP ? errc::output_changed : errc::cannot_open_output, errno);
     out.target_.reset(fd);
     if (::fstat(fd, &out.target_stat_) != 0) return io_failure(errc::cannot_open_output, errno);
     if (!S_ISREG(out.target_stat_.st_mode)) return io_failure(errc::output_not_regular_file, EINVAL);
     if (out.target_stat_.st_dev != input.st_dev || out.target_stat_.st_ino != input.st_ino)
       return make_error(errc::output_changed);
+    if (link) ELFSIEVE_TRY_VOID(detail::follow_link(out.where_, fd));
     out.in_place_ = true;
     out.exists_ = true;
     ELFSIEVE_TRY_VOID(out.open_temporary());
     return out;
   }
 
-  // -o: the result is a new file with GNU's mode: 0666, or 0777 when `executable` (ET_EXEC, ET_DYN), minus the
-  // umask. `mode` >= 0 gives the permission bits instead; keep_existing_mode keeps an existing file's
-  // (write_file_atomically: a regenerated header keeps the mode its owner gave it), without setuid/setgid.
-  static constexpr int gnu_mode = -1, keep_existing_mode = -2;
-  [[nodiscard]] static result<output_file> create(const char* path, bool executable, int mode = gnu_mode) noexcept {
+  struct create_options {
+    // Permission bits; gnu_mode: GNU's (0666, or 0777 for executables, minus the umask).
+    int mode = gnu_mode;
+    // write_file_atomically: an existing file keeps its permission bits (without setuid/setgid), and a symbolic
+    // link to an existing file stays (the file is replaced). GNU strip -o replaces such a link by a new file.
+    bool keep_existing = false;
+  };
+  static constexpr int gnu_mode = -1;
+
+  // -o: the result is a new file owned by the caller with GNU's mode, never setuid/setgid; an existing file is
+  // replaced by a new inode (GNU: unlink, then create); a dangling symbolic link creates its target (GNU: fopen
+  // follows it). `executable`: ET_EXEC or ET_DYN.
+  [[nodiscard]] static result<output_file> create(const char* path, bool executable) noexcept {
+    return create(path, executable, create_options{});
+  }
+  [[nodiscard]] static result<output_file> create(const char* path, bool executable,
+                                                  const create_options& options) noexcept {
     using detail::io_failure;
     output_file out;
     ELFSIEVE_TRY_VOID(detail::locate(AT_FDCWD, path, out.where_));
-    ELFSIEVE_TRY_VOID(detail::resolve_links(out.where_));
     struct stat existing {};
     if (::fstatat(out.where_.dir.get(), out.where_.name, &existing, AT_SYMLINK_NOFOLLOW) == 0) {
-      if (!S_ISREG(existing.st_mode)) return io_failure(errc::output_not_regular_file, EINVAL);
       out.exists_ = true;
-      out.target_stat_ = existing;
+      if (S_ISLNK(existing.st_mode)) {
+        // The kernel follows the link (fs.protected_symlinks applies).
+        int fd = ::openat(out.where_.dir.get(), out.where_.name, O_PATH | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT) {
+          // Dangling: its target is created, as GNU's fopen creates it; removed again if nothing is committed.
+          const mode_t placeholder = 0600;
+          fd = ::openat(out.where_.dir.get(), out.where_.name, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC, placeholder);
+          if (fd < 0) return io_failure(errc::cannot_resolve_output_link, errno);
+          out.placeholder_ = true;
+        } else if (fd < 0) {
+          return io_failure(errc::cannot_resolve_output_link, errno);
+        } else if (!options.keep_existing) {
+          ::close(fd);  // GNU: the link itself is replaced by the new file
+          fd = -1;
+        }
+        if (fd >= 0) {
+          detail::unique_fd target(fd);
+          if (::fstat(fd, &existing) != 0) return io_failure(errc::cannot_resolve_output_link, errno);
+          if (!S_ISREG(existing.st_mode)) return io_failure(errc::output_not_regular_file, EINVAL);
+          auto followed = detail::follow_link(out.where_, fd);
+          if (!followed) {
+            out.placeholder_ = false;  // where it is cannot be said (no /proc?): an empty file may stay behind
+            return followed.error();
+          }
+          out.target_stat_ = existing;
+        }
+      } else if (!S_ISREG(existing.st_mode)) {
+        return io_failure(errc::output_not_regular_file, EINVAL);
+      }
     } else if (errno != ENOENT) {
       return io_failure(errc::cannot_create_temporary, errno);
     }
     const mode_t gnu = (executable ? 0777 : 0666) & ~detail::current_umask();
-    out.mode_ = mode >= 0                                      ? static_cast<mode_t>(mode) & 07777
-                : mode == keep_existing_mode && out.exists_ ? (existing.st_mode & 0777)
-                                                               : gnu;
+    out.mode_ = options.mode >= 0                              ? static_cast<mode_t>(options.mode) & 07777
+                : options.keep_existing && out.exists_ && !out.placeholder_ ? (existing.st_mode & 0777)
+                                                                            : gnu;
     ELFSIEVE_TRY_VOID(out.open_temporary());
     return out;
   }
@@ -239,6 +291,7 @@ class output_file {
     using detail::io_failure;
     if (temp_.get() < 0) return io_failure(errc::write_failed, EBADF);
     auto outcome = in_place_ ? commit_in_place(options) : commit_new(options);
+    if (outcome) placeholder_ = false;
     discard_temporary();
     return outcome;
   }
@@ -372,6 +425,13 @@ class output_file {
 
   void discard_temporary() noexcept {
     if (temp_named_) ::unlinkat(where_.dir.get(), temp_name_, 0);
+    if (placeholder_) {
+      struct stat st {};  // still the empty file create() made?
+      if (::fstatat(where_.dir.get(), where_.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == target_stat_.st_dev &&
+          st.st_ino == target_stat_.st_ino && st.st_size == 0)
+        ::unlinkat(where_.dir.get(), where_.name, 0);
+    }
+    placeholder_ = false;
     temp_named_ = false;
     temp_.reset();
     target_.reset();
@@ -382,6 +442,7 @@ class output_file {
   struct stat target_stat_ {};
   char temp_name_[NAME_MAX + 1] = {};
   bool temp_named_ = false;
+  bool placeholder_ = false;  // the target of a dangling link, created by create(): removed unless committed
   bool in_place_ = false;
   bool exists_ = false;
   mode_t mode_ = 0;
@@ -411,7 +472,10 @@ struct output_options {
 // behind; the error names the step that failed (is_io_error() holds) with the system's reason in sys_errno.
 [[nodiscard]] inline result<void> write_file_atomically(const char* path, std::span<const std::byte> bytes,
                                                         const output_options& options = {}) noexcept {
-  ELFSIEVE_TRY(auto out, output_file::create(path, false, options.mode >= 0 ? options.mode : output_file::keep_existing_mode));
+  output_file::create_options create;
+  create.mode = options.mode;
+  create.keep_existing = true;
+  ELFSIEVE_TRY(auto out, output_file::create(path, false, create));
   std::uint64_t written = 0;
   while (written < bytes.size()) {
     std::size_t chunk = bytes.size() - written;
