@@ -150,6 +150,17 @@ outcome xattrs_after "xattrs: ${gx:-none}" "xattrs: ${ex:-none}"
 check "xattrs: kept as GNU keeps them" test "$gx" == "$ex"
 check "xattrs: user.x still there" bash -c '[[ $(getfattr --only-values -n user.x "$1" 2>/dev/null) == 1 ]]' _ "$last_es"
 
+# File capabilities (an xattr the kernel removes on every write).
+with_capability() { cp "$T/exe" "$1/f" && chown "$(caller_uid):$(caller_gid)" "$1/f" && setcap cap_net_raw+ep "$1/f" && echo "$1/f"; }
+if command -v setcap >/dev/null; then
+  in_place file_capabilities with_capability
+  caps_of() { local c; c=$(getcap "$1" | cut -d' ' -f2-); echo "capabilities: ${c:-none}"; }
+  outcome file_capabilities_after "$(caps_of "$last_gnu")" "$(caps_of "$last_es")"
+  if ((as_root)) && [[ $FAULTS_AS == root ]]; then
+    check "file_capabilities: kept (root)" test "$(getcap "$last_es" | cut -d' ' -f2-)" == cap_net_raw=ep
+  fi
+fi
+
 in_place symlink_in_place through_symlink
 gt=$(dirname "$last_gnu")
 et=$(dirname "$last_es")

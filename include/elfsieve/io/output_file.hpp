@@ -408,9 +408,15 @@ class output_file {
     struct stat finished {};
     if (::fstat(temp, &finished) != 0) return io_failure(errc::write_failed, errno);
     const auto size = static_cast<std::uint64_t>(finished.st_size);
+    // The kernel drops file capabilities on any write, even root's (GNU strip loses them): put them back where
+    // the caller may (CAP_SETFCAP).
+    char capability[256];
+    const ssize_t capability_size = ::fgetxattr(target, "security.capability", capability, sizeof capability);
     int err = 0;
     if (!detail::copy_all(temp, target, size, err)) return io_failure(errc::cannot_copy_into_output, err);
     if (::ftruncate(target, static_cast<off_t>(size)) != 0) return io_failure(errc::cannot_copy_into_output, errno);
+    if (capability_size > 0)
+      (void)::fsetxattr(target, "security.capability", capability, static_cast<std::size_t>(capability_size), 0);
     // Writing drops setuid/setgid for a caller without CAP_FSETID; the owner may set them again.
     struct stat after {};
     if (::fstat(target, &after) == 0 && (after.st_mode & 07777) != (target_stat_.st_mode & 07777))
