@@ -177,7 +177,8 @@ int as_unprivileged(Step step) {
   const pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {
-    if (::geteuid() == 0 && (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(255);
+    if (::geteuid() == 0 && (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0))
+      ::_exit(255);
     ::_exit(step());
   }
   int status = 0;
@@ -208,7 +209,7 @@ TEST_CASE("output_file.rename_keeps_owner_and_mode", "[output]") {
   REQUIRE(fill_and_commit(*out, "stripped").has_value());
   const auto after = status_of(file);
   CHECK(read_text(file) == "stripped");
-  CHECK(after.st_ino != before.st_ino);  // renamed over
+  CHECK(after.st_ino != before.st_ino);                        // renamed over
   CHECK((after.st_mode & 07777) == (before.st_mode & 07777));  // setuid/setgid survive the chown (root)
   CHECK(after.st_uid == before.st_uid);
   CHECK(after.st_gid == before.st_gid);
@@ -387,8 +388,7 @@ TEST_CASE("output_file.new_file_mode_is_gnus", "[output]") {
     CHECK(std::filesystem::exists(dir / "never"));
   }
   CHECK_FALSE(std::filesystem::exists(dir / "never"));
-  CHECK(listing(dir) ==
-        std::set<std::string>{"exe", "obj", "old", "dangling", "target", "named", "link", "abandoned"});
+  CHECK(listing(dir) == std::set<std::string>{"exe", "obj", "old", "dangling", "target", "named", "link", "abandoned"});
 }
 
 TEST_CASE("output_file.preserves_dates_in_both_commits", "[output]") {

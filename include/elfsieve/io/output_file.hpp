@@ -135,8 +135,10 @@ struct located_name {
   if (static_cast<std::size_t>(n) >= sizeof target) return io_failure(errc::cannot_resolve_output_link, ENAMETOOLONG);
   target[n] = '\0';
   located_name next;
-  if (auto r = locate(AT_FDCWD, target, next); !r) return io_failure(errc::cannot_resolve_output_link, r.error().sys_errno);
-  struct stat opened {}, named {};
+  if (auto r = locate(AT_FDCWD, target, next); !r)
+    return io_failure(errc::cannot_resolve_output_link, r.error().sys_errno);
+  struct stat opened {
+  }, named{};
   if (::fstat(fd, &opened) != 0) return io_failure(errc::cannot_resolve_output_link, errno);
   if (::fstatat(next.dir.get(), next.name, &named, AT_SYMLINK_NOFOLLOW) != 0 || named.st_dev != opened.st_dev ||
       named.st_ino != opened.st_ino)
@@ -161,8 +163,8 @@ struct located_name {
       return false;
     }
     for (std::size_t done = 0; done < static_cast<std::size_t>(got);) {
-      const ssize_t w = ::pwrite(to, buffer + done, static_cast<std::size_t>(got) - done,
-                                 static_cast<off_t>(offset + done));
+      const ssize_t w =
+          ::pwrite(to, buffer + done, static_cast<std::size_t>(got) - done, static_cast<off_t>(offset + done));
       if (w < 0) {
         if (errno == EINTR) continue;
         err = errno;
@@ -204,8 +206,8 @@ class output_file {
     // Through a symbolic link (GNU: the link stays, the file it names is replaced) the kernel follows it; the
     // inode check below pins the file to the one that was read either way.
     const bool link = detail::is_symlink_at(out.where_);
-    const int fd = ::openat(out.where_.dir.get(), out.where_.name,
-                            O_WRONLY | O_NONBLOCK | O_CLOEXEC | (link ? 0 : O_NOFOLLOW));
+    const int fd =
+        ::openat(out.where_.dir.get(), out.where_.name, O_WRONLY | O_NONBLOCK | O_CLOEXEC | (link ? 0 : O_NOFOLLOW));
     if (fd < 0) return io_failure(errno == ELOOP ? errc::output_changed : errc::cannot_open_output, errno);
     out.target_.reset(fd);
     if (::fstat(fd, &out.target_stat_) != 0) return io_failure(errc::cannot_open_output, errno);
@@ -248,7 +250,8 @@ class output_file {
         if (fd < 0 && errno == ENOENT) {
           // Dangling: its target is created, as GNU's fopen creates it; removed again if nothing is committed.
           const mode_t placeholder = 0600;
-          fd = ::openat(out.where_.dir.get(), out.where_.name, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC, placeholder);
+          fd =
+              ::openat(out.where_.dir.get(), out.where_.name, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC, placeholder);
           if (fd < 0) return io_failure(errc::cannot_resolve_output_link, errno);
           out.placeholder_ = true;
         } else if (fd < 0) {
@@ -275,7 +278,7 @@ class output_file {
       return io_failure(errc::cannot_create_temporary, errno);
     }
     const mode_t gnu = (executable ? 0777 : 0666) & ~detail::current_umask();
-    out.mode_ = options.mode >= 0                              ? static_cast<mode_t>(options.mode) & 07777
+    out.mode_ = options.mode >= 0                                           ? static_cast<mode_t>(options.mode) & 07777
                 : options.keep_existing && out.exists_ && !out.placeholder_ ? (existing.st_mode & 0777)
                                                                             : gnu;
     ELFSIEVE_TRY_VOID(out.open_temporary());
@@ -421,7 +424,7 @@ class output_file {
     struct stat after {};
     if (::fstat(target, &after) == 0 && (after.st_mode & 07777) != (target_stat_.st_mode & 07777))
       if (::fchmod(target, target_stat_.st_mode & 07777) != 0 && errno != EPERM)  // EPERM: not our file, the kernel's
-        return io_failure(errc::cannot_set_output_mode, errno);                // clearing stays, as for any write
+        return io_failure(errc::cannot_set_output_mode, errno);                   // clearing stays, as for any write
     // Like GNU's set_times, dates that a file we do not own refuses (EPERM) are not worth failing for.
     if (auto dated = set_times(target, options); !dated && dated.error().sys_errno != EPERM) return dated;
     if (::fsync(target) != 0 && errno != EINVAL && errno != EROFS)
@@ -474,8 +477,9 @@ struct output_options {
 };
 
 // Writes `bytes` to `path` (output_file::create: a symbolic link's target is replaced and the link stays; an
-// existing file's permission bits carry over, without setuid/setgid; a new file gets 0666 minus the umask). On any failure the target is untouched and no temporary is left
-// behind; the error names the step that failed (is_io_error() holds) with the system's reason in sys_errno.
+// existing file's permission bits carry over, without setuid/setgid; a new file gets 0666 minus the umask). On any
+// failure the target is untouched and no temporary is left behind; the error names the step that failed (is_io_error()
+// holds) with the system's reason in sys_errno.
 [[nodiscard]] inline result<void> write_file_atomically(const char* path, std::span<const std::byte> bytes,
                                                         const output_options& options = {}) noexcept {
   output_file::create_options create;
