@@ -304,12 +304,14 @@ class output_file {
 
   [[nodiscard]] result<void> open_temporary() noexcept {
     using detail::io_failure;
-    int fd = ::openat(where_.dir.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    // An O_TMPFILE file is given its name through /proc/self/fd (linkat with AT_EMPTY_PATH needs privileges).
+    const bool proc = ::access("/proc/self/fd", X_OK) == 0;
+    int fd = proc ? ::openat(where_.dir.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600) : -1;
     if (fd >= 0) {
       temp_.reset(fd);
       return {};
     }
-    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+    if (proc && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
       return io_failure(errc::cannot_create_temporary, errno);
     // No O_TMPFILE on this file system: a named temporary, created exclusively (O_EXCL never follows a link).
     for (int attempt = 0; attempt < 100; ++attempt) {
