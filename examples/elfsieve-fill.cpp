@@ -2,10 +2,12 @@
 #include <getopt.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
-#include "elfsieve/io/atomic_output.hpp"
+#include "elfsieve/io/output_file.hpp"
 #include "elfsieve/io/mapped_file.hpp"
 #include "elfsieve/io/truncation_guard.hpp"
 #include "elfsieve/rewrite/fill.hpp"
@@ -17,7 +19,8 @@ constexpr const char* usage_text =
     "Usage: %s --section NAME --data FILE [--length-symbol SYM] [-o OUT] OBJECT\n"
     "Write FILE's bytes at the start of section NAME of OBJECT (an executable, a shared library or a relocatable\n"
     "object, any ELF layout), zero the rest of the section, and move nothing: the space was reserved when OBJECT\n"
-    "was linked. OBJECT is replaced in place (temporary file + rename, mode kept) unless -o is given.\n"
+    "was linked. OBJECT is replaced in place (owner, mode, hard links and extended attributes kept) unless -o\n"
+    "is given.\n"
     "\n"
     "  -s, --section=NAME         the section to fill (it must have file contents: not SHT_NOBITS)\n"
     "  -d, --data=FILE            the bytes to write\n"
@@ -89,11 +92,16 @@ int main(int argc, char** argv) {
     }
     return fail(object, e);
   }
-  elfsieve::output_options options;
+  // In place: the file read must be the file replaced (owner, mode, links and attributes kept); -o: a new file
+  // as GNU strip creates one (umask, execute permission for executables, never setuid/setgid).
   struct stat st {};
-  if (output != nullptr && ::stat(output, &st) != 0 && ::stat(object, &st) == 0)
-    options.mode = static_cast<int>(st.st_mode & 07777);
+  if (output == nullptr && ::stat(object, &st) != 0) {
+    std::fprintf(stderr, "%s: %s: %s\n", program_name, object, std::strerror(errno));
+    return 1;
+  }
   const char* target = output != nullptr ? output : object;
-  if (auto w = elfsieve::write_file_atomically(target, filled.value(), options); !w) return fail(target, w.error());
+  const bool executable = elfsieve::is_executable_elf(filled.value());
+  if (auto w = elfsieve::write_output(target, output != nullptr ? nullptr : &st, filled.value(), executable); !w)
+    return fail(target, w.error());
   return 0;
 }

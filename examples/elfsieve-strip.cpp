@@ -5,6 +5,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -15,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "elfsieve/io/atomic_output.hpp"
+#include "elfsieve/io/output_file.hpp"
 #include "elfsieve/io/mapped_file.hpp"
 #include "elfsieve/io/truncation_guard.hpp"
 #include "elfsieve/strip/gnu_options.hpp"
@@ -32,9 +33,11 @@ constexpr const char* usage_text =
     "and also symbols that relocations name: their relocations are retargeted to the section symbol with the\n"
     "symbol's value folded into the addend (or resolved, for absolute symbols), wherever that means the same\n"
     "thing to the consumer; otherwise the symbol stays and a warning says why. Each FILE is replaced in place\n"
-    "(through a temporary file in the same directory, mode kept) unless -o is given.\n"
+    "(through a temporary file in the same directory; owner, mode, hard links and extended attributes kept;\n"
+    "the caller must be allowed to write it) unless -o is given.\n"
     "\n"
-    "  -o FILE                        write the output to FILE (one input only)\n"
+    "  -o FILE                        write the output to FILE (one input only; a new file is created like GNU\n"
+    "                                 strip's: 0666, 0777 for executables, minus the umask)\n"
     "  -g, -S, -d, --strip-debug      remove debugging sections and the symbols GNU strip -g removes\n"
     "      --strip-unneeded           remove every symbol that no kept relocation needs (and debug sections)\n"
     "  -s, --strip-all                remove every symbol except those kept relocations need (the default\n"
@@ -107,10 +110,11 @@ void strip_one(const options& opt, const elfsieve::gnu_strip& strip, const std::
     appendf(r.err, "%s: %s: %s\n", program_name, file, message.c_str());
     r.ok = false;
   };
-  auto mapped = elfsieve::mapped_file::open(path.c_str());
-  if (!mapped) return fail(path.c_str(), to_string(mapped.error()));
+  // The status before the mapping touches the file: its access time is the one -p keeps, as GNU's.
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return fail(path.c_str(), std::strerror(errno));
+  auto mapped = elfsieve::mapped_file::open(path.c_str());
+  if (!mapped) return fail(path.c_str(), to_string(mapped.error()));
 
   std::string report_text, warnings;
   auto report = [&](const elfsieve::symbol_report& s) { describe(s, path.c_str(), opt.report, report_text, warnings); };
@@ -119,18 +123,14 @@ void strip_one(const options& opt, const elfsieve::gnu_strip& strip, const std::
   if (auto intact = mapped->check_intact(); !intact) return fail(path.c_str(), to_string(intact.error()));
   if (!outcome) return fail(path.c_str(), to_string(outcome.error()));
 
+  // In place: the file read must be the file replaced (output_file checks the inode), with its owner, mode,
+  // links and attributes; -o: a new file as GNU strip creates it.
   const char* target = opt.output != nullptr ? opt.output : path.c_str();
-  elfsieve::output_options out_options;
-  struct stat existing {};
-  if (opt.output != nullptr && ::stat(opt.output, &existing) != 0)
-    out_options.mode = static_cast<int>(st.st_mode & 07777);  // a new -o file gets the input's mode
-  if (auto w = elfsieve::write_file_atomically(target, buffer, out_options); !w)
+  elfsieve::commit_options commit;
+  if (opt.preserve_dates) commit.times = std::array<struct timespec, 2>{st.st_atim, st.st_mtim};
+  const bool executable = elfsieve::is_executable_elf(buffer);
+  if (auto w = elfsieve::write_output(target, opt.output != nullptr ? nullptr : &st, buffer, executable, commit); !w)
     return fail(target, to_string(w.error()));
-  if (opt.preserve_dates) {
-    const struct timespec times[2] = {st.st_atim, st.st_mtim};
-    if (::utimensat(AT_FDCWD, target, times, 0) != 0)
-      appendf(warnings, "%s: %s: warning: cannot preserve dates: %s\n", program_name, target, std::strerror(errno));
-  }
   if (outcome->module_signature)
     appendf(warnings, "%s: %s: warning: module signature removed (sign the stripped module again)\n", program_name,
             path.c_str());

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "elfsieve/io/atomic_output.hpp"
+#include "elfsieve/io/output_file.hpp"
 #include "elfsieve/io/mapped_file.hpp"
 #include "elfsieve/io/truncation_guard.hpp"
 #include "elfsieve/kernel/autoksyms.hpp"

@@ -4,8 +4,8 @@
 
 #include "elfsieve/read.hpp"
 
-#include "elfsieve/io/atomic_output.hpp"
 #include "elfsieve/io/mapped_file.hpp"
+#include "elfsieve/io/output_file.hpp"
 #include "elfsieve/io/text_file.hpp"
 #include "elfsieve/io/truncation_guard.hpp"
 #include "elfsieve/rewrite/edits.hpp"

@@ -122,5 +122,7 @@ TEST_CASE("error.io_codes_carry_the_system_reason", "[error]") {
     if (is_io_error(static_cast<errc>(c))) io.insert(static_cast<errc>(c));
   CHECK(io == std::set<errc>{errc::io_error, errc::invalid_output_path, errc::cannot_resolve_output_link,
                              errc::output_not_regular_file, errc::cannot_create_temporary, errc::write_failed,
-                             errc::cannot_set_output_mode, errc::rename_failed});
+                             errc::cannot_set_output_mode, errc::rename_failed, errc::cannot_open_output,
+                             errc::cannot_set_output_owner, errc::cannot_copy_into_output,
+                             errc::cannot_preserve_dates});
 }

@@ -104,9 +104,15 @@ enum class errc : std::uint16_t {
   // inputs (mapped_file, text files)
   not_regular_file,  // an input is a FIFO, a device or a socket (GNU: "is not an ordinary file")
   file_truncated,    // the input shrank while it was read (mapped_file::check_intact)
+  // in-place output (io/output_file.hpp)
+  cannot_open_output,          // the file to replace cannot be opened for writing (permission, ETXTBSY ...)
+  output_changed,              // the file to replace is no longer the input that was read (another inode)
+  cannot_set_output_owner,     // fchown on the temporary failed
+  cannot_copy_into_output,     // writing the result into the existing file (hard links, xattrs) failed
+  cannot_preserve_dates,       // futimens failed
 };
 // The last code (keep it so when adding one): tests walk every code up to it.
-inline constexpr errc last_errc = errc::file_truncated;
+inline constexpr errc last_errc = errc::cannot_preserve_dates;
 
 // Codes whose error carries the system's reason in sys_errno.
 [[nodiscard]] constexpr bool is_io_error(errc code) noexcept {
@@ -118,7 +124,11 @@ inline constexpr errc last_errc = errc::file_truncated;
     case errc::cannot_create_temporary:
     case errc::write_failed:
     case errc::cannot_set_output_mode:
-    case errc::rename_failed: return true;
+    case errc::rename_failed:
+    case errc::cannot_open_output:
+    case errc::cannot_set_output_owner:
+    case errc::cannot_copy_into_output:
+    case errc::cannot_preserve_dates: return true;
     default: return false;
   }
 }
@@ -207,6 +217,11 @@ inline constexpr errc last_errc = errc::file_truncated;
     case errc::segment_out_of_bounds: return "segment contents out of bounds";
     case errc::not_regular_file: return "is not an ordinary file";
     case errc::file_truncated: return "file truncated";
+    case errc::cannot_open_output: return "cannot open the file for writing";
+    case errc::output_changed: return "the file was replaced by another while it was being processed";
+    case errc::cannot_set_output_owner: return "cannot set the file owner";
+    case errc::cannot_copy_into_output: return "cannot write the result into the existing file";
+    case errc::cannot_preserve_dates: return "cannot preserve the file dates";
   }
   return "unknown error";
 }
