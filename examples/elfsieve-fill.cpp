@@ -94,14 +94,10 @@ int main(int argc, char** argv) {
   }
   // In place: the file read must be the file replaced (owner, mode, links and attributes kept); -o: a new file
   // as GNU strip creates one (umask, execute permission for executables, never setuid/setgid).
-  struct stat st {};
-  if (output == nullptr && ::stat(object, &st) != 0) {
-    std::fprintf(stderr, "%s: %s: %s\n", program_name, object, std::strerror(errno));
-    return 1;
-  }
   const char* target = output != nullptr ? output : object;
   const bool executable = elfsieve::is_executable_elf(filled.value());
-  if (auto w = elfsieve::write_output(target, output != nullptr ? nullptr : &st, filled.value(), executable); !w)
+  const struct stat* replaced = output != nullptr ? nullptr : &input->status();
+  if (auto w = elfsieve::write_output(target, replaced, filled.value(), executable); !w)
     return fail(target, w.error());
   return 0;
 }

@@ -110,11 +110,10 @@ void strip_one(const options& opt, const elfsieve::gnu_strip& strip, const std::
     appendf(r.err, "%s: %s: %s\n", program_name, file, message.c_str());
     r.ok = false;
   };
-  // The status before the mapping touches the file: its access time is the one -p keeps, as GNU's.
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return fail(path.c_str(), std::strerror(errno));
   auto mapped = elfsieve::mapped_file::open(path.c_str());
   if (!mapped) return fail(path.c_str(), to_string(mapped.error()));
+  // The status taken at open, before any byte is read: the inode replaced in place, and the times -p keeps.
+  const struct stat& st = mapped->status();
 
   std::string report_text, warnings;
   auto report = [&](const elfsieve::symbol_report& s) { describe(s, path.c_str(), opt.report, report_text, warnings); };
