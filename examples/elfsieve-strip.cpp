@@ -10,12 +10,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "elfsieve/io/atomic_output.hpp"
+#include "elfsieve/io/fd_sink.hpp"
 #include "elfsieve/io/mapped_file.hpp"
 #include "elfsieve/strip/gnu_options.hpp"
 #include "tool.hpp"
@@ -100,8 +102,7 @@ void describe(const elfsieve::symbol_report& s, const char* path, bool report, s
             s.reloc_type.data(), close);
 }
 
-void strip_one(const options& opt, const elfsieve::gnu_strip& strip, const std::string& path, file_result& r,
-               std::vector<std::byte>& buffer) {
+void strip_one(const options& opt, const elfsieve::gnu_strip& strip, const std::string& path, file_result& r) {
   auto fail = [&](const char* file, const std::string& message) {
     appendf(r.err, "%s: %s: %s\n", program_name, file, message.c_str());
     r.ok = false;
@@ -113,16 +114,22 @@ void strip_one(const options& opt, const elfsieve::gnu_strip& strip, const std::
 
   std::string report_text, warnings;
   auto report = [&](const elfsieve::symbol_report& s) { describe(s, path.c_str(), opt.report, report_text, warnings); };
-  auto outcome = strip.run(mapped->bytes(), report, buffer);
-  if (!outcome) return fail(path.c_str(), to_string(outcome.error()));
-
   const char* target = opt.output != nullptr ? opt.output : path.c_str();
   elfsieve::output_options out_options;
   struct stat existing {};
   if (opt.output != nullptr && ::stat(opt.output, &existing) != 0)
     out_options.mode = static_cast<int>(st.st_mode & 07777);  // a new -o file gets the input's mode
-  if (auto w = elfsieve::write_file_atomically(target, buffer, out_options); !w)
-    return fail(target, to_string(w.error()));
+  // The output is written into the temporary as it is produced; a failed strip discards the temporary.
+  std::optional<elfsieve::strip_outcome> outcome;
+  auto w = elfsieve::write_file_atomically_with(target, out_options, [&](int fd) -> elfsieve::result<void> {
+    elfsieve::fd_sink sink(fd);
+    auto stripped = strip.run(mapped->bytes(), report, sink);
+    if (!stripped) return stripped.error();
+    outcome = *stripped;
+    return {};
+  });
+  // I/O errors are the output's; anything else is the input's.
+  if (!w) return fail(elfsieve::is_io_error(w.error().code) ? target : path.c_str(), to_string(w.error()));
   if (opt.preserve_dates) {
     const struct timespec times[2] = {st.st_atim, st.st_mtim};
     if (::utimensat(AT_FDCWD, target, times, 0) != 0)
@@ -221,8 +228,7 @@ int main(int argc, char** argv) {
   std::vector<file_result> results(files.size());
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
-    std::vector<std::byte> buffer;
-    for (std::size_t i; (i = next.fetch_add(1)) < files.size();) strip_one(opt, strip, files[i], results[i], buffer);
+    for (std::size_t i; (i = next.fetch_add(1)) < files.size();) strip_one(opt, strip, files[i], results[i]);
   };
   const unsigned threads = std::min<unsigned>(jobs, static_cast<unsigned>(files.size()));
   if (threads <= 1) {

@@ -60,8 +60,11 @@ namespace detail {
 // names the step that failed (errc::invalid_output_path, cannot_resolve_output_link, output_not_regular_file,
 // cannot_create_temporary, write_failed, cannot_set_output_mode, rename_failed; is_io_error() holds for each) and
 // carries the system's reason in sys_errno.
-[[nodiscard]] inline result<void> write_file_atomically(const char* path, std::span<const std::byte> bytes,
-                                                        const output_options& options = {}) noexcept {
+// write_file_atomically_with(path, options, fill) does the same with `fill(int fd) -> result<void>` writing the
+// contents into the empty temporary (options.fail_after_bytes is then fill's business); fill's error is returned
+// as it is.
+template <class Fill>
+[[nodiscard]] result<void> write_file_atomically_with(const char* path, const output_options& options, Fill&& fill) {
   using detail::io_failure;
   char target[PATH_MAX];
   const std::size_t length = std::strlen(path);
@@ -92,20 +95,10 @@ namespace detail {
     ::unlink(temporary);
     return io_failure(step, err);
   };
-  std::uint64_t written = 0;
-  while (written < bytes.size()) {
-    std::size_t chunk = bytes.size() - written;
-    if (chunk > (std::size_t{1} << 30)) chunk = std::size_t{1} << 30;
-    if (options.fail_after_bytes != UINT64_MAX) {
-      if (written >= options.fail_after_bytes) return fail(errc::write_failed, ENOSPC);
-      if (options.fail_after_bytes - written < chunk) chunk = options.fail_after_bytes - written;
-    }
-    const ssize_t w = ::write(fd, bytes.data() + written, chunk);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return fail(errc::write_failed, errno);
-    }
-    written += static_cast<std::uint64_t>(w);
+  if (auto filled = fill(fd); !filled) {
+    ::close(fd);
+    ::unlink(temporary);
+    return filled.error();
   }
   const mode_t mode = options.mode >= 0 ? static_cast<mode_t>(options.mode)
                       : exists          ? (existing.st_mode & 07777)
@@ -124,6 +117,28 @@ namespace detail {
     return io_failure(errc::rename_failed, err);
   }
   return {};
+}
+
+[[nodiscard]] inline result<void> write_file_atomically(const char* path, std::span<const std::byte> bytes,
+                                                        const output_options& options = {}) noexcept {
+  return write_file_atomically_with(path, options, [&](int fd) -> result<void> {
+    std::uint64_t written = 0;
+    while (written < bytes.size()) {
+      std::size_t chunk = bytes.size() - written;
+      if (chunk > (std::size_t{1} << 30)) chunk = std::size_t{1} << 30;
+      if (options.fail_after_bytes != UINT64_MAX) {
+        if (written >= options.fail_after_bytes) return detail::io_failure(errc::write_failed, ENOSPC);
+        if (options.fail_after_bytes - written < chunk) chunk = options.fail_after_bytes - written;
+      }
+      const ssize_t w = ::write(fd, bytes.data() + written, chunk);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return detail::io_failure(errc::write_failed, errno);
+      }
+      written += static_cast<std::uint64_t>(w);
+    }
+    return {};
+  });
 }
 
 }  // namespace elfsieve
