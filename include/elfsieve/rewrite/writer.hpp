@@ -146,7 +146,9 @@ class object_emitter {
   }
 
   // The scratch buffer for a rebuilt table of `size` bytes at output offset `at`, holding what the output holds
-  // there before the table is written: zeros, or the input's bytes where the table lies in the pinned prefix.
+  // there before the table is written: zeros, or where the table lies in the pinned prefix the input's bytes (which
+  // copied sections there do not change; only another rebuilt table overlapping this one in the prefix, which no
+  // sane file has, could have).
   std::span<std::byte> scratch(std::uint64_t at, std::uint64_t size) {
     scratch_.assign(static_cast<std::size_t>(size), std::byte{0});
     if (at < layout_.prefix()) {
