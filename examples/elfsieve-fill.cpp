@@ -7,8 +7,9 @@
 #include <cstring>
 #include <string>
 
-#include "elfsieve/io/output_file.hpp"
+#include "elfsieve/io/fd_sink.hpp"
 #include "elfsieve/io/mapped_file.hpp"
+#include "elfsieve/io/output_file.hpp"
 #include "elfsieve/io/truncation_guard.hpp"
 #include "elfsieve/rewrite/fill.hpp"
 #include "tool.hpp"
@@ -71,8 +72,16 @@ int main(int argc, char** argv) {
   if (!data) return fail(data_file, data.error());
   auto input = elfsieve::mapped_file::open(object);
   if (!input) return fail(object, input.error());
+  // In place: the file read must be the file replaced (owner, mode, links and attributes kept); -o: a new file
+  // as GNU strip creates one (umask, execute permission for executables, never setuid/setgid). The output is
+  // written into output_file's temporary as it is produced and committed only when all went well.
+  const char* target = output != nullptr ? output : object;
+  auto out = output != nullptr ? elfsieve::output_file::create(target, elfsieve::is_executable_elf(input->bytes()))
+                               : elfsieve::output_file::replace(target, input->status());
+  if (!out) return fail(target, out.error());
+  elfsieve::fd_sink sink(out->fd());
   elfsieve::fill_request request{section, data->bytes(), length_symbol != nullptr ? length_symbol : ""};
-  auto filled = elfsieve::fill_section(input->bytes(), request);
+  auto filled = elfsieve::fill_section(input->bytes(), request, sink);
   // Either file shrank while it was read: its missing bytes read as zeros, so nothing may be written.
   if (auto intact = data->check_intact(); !intact) return fail(data_file, intact.error());
   if (auto intact = input->check_intact(); !intact) return fail(object, intact.error());
@@ -90,14 +99,8 @@ int main(int argc, char** argv) {
                    e.code == elfsieve::errc::no_such_symbol ? length_symbol : section);
       return 1;
     }
-    return fail(object, e);
+    return fail(elfsieve::is_io_error(e.code) ? target : object, e);
   }
-  // In place: the file read must be the file replaced (owner, mode, links and attributes kept); -o: a new file
-  // as GNU strip creates one (umask, execute permission for executables, never setuid/setgid).
-  const char* target = output != nullptr ? output : object;
-  const bool executable = elfsieve::is_executable_elf(filled.value());
-  const struct stat* replaced = output != nullptr ? nullptr : &input->status();
-  if (auto w = elfsieve::write_output(target, replaced, filled.value(), executable); !w)
-    return fail(target, w.error());
+  if (auto w = out->commit(); !w) return fail(target, w.error());
   return 0;
 }

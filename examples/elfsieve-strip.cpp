@@ -11,13 +11,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
-#include "elfsieve/io/output_file.hpp"
+#include "elfsieve/io/fd_sink.hpp"
 #include "elfsieve/io/mapped_file.hpp"
+#include "elfsieve/io/output_file.hpp"
 #include "elfsieve/io/truncation_guard.hpp"
 #include "elfsieve/strip/gnu_options.hpp"
 #include "tool.hpp"
@@ -104,8 +106,7 @@ void describe(const elfsieve::symbol_report& s, const char* path, bool report, s
             s.reloc_type.data(), close);
 }
 
-void strip_one(const options& opt, const elfsieve::gnu_strip& strip, const std::string& path, file_result& r,
-               std::vector<std::byte>& buffer) {
+void strip_one(const options& opt, const elfsieve::gnu_strip& strip, const std::string& path, file_result& r) {
   auto fail = [&](const char* file, const std::string& message) {
     appendf(r.err, "%s: %s: %s\n", program_name, file, message.c_str());
     r.ok = false;
@@ -117,19 +118,22 @@ void strip_one(const options& opt, const elfsieve::gnu_strip& strip, const std::
 
   std::string report_text, warnings;
   auto report = [&](const elfsieve::symbol_report& s) { describe(s, path.c_str(), opt.report, report_text, warnings); };
-  auto outcome = strip.run(mapped->bytes(), report, buffer);
+  // In place: the file read must be the file replaced (output_file checks the inode), with its owner, mode,
+  // links and attributes; -o: a new file as GNU strip creates it. The output is written into output_file's
+  // temporary as it is produced; nothing is committed unless the strip succeeded and the input stayed intact.
+  const char* target = opt.output != nullptr ? opt.output : path.c_str();
+  auto out = opt.output != nullptr ? elfsieve::output_file::create(target, elfsieve::is_executable_elf(mapped->bytes()))
+                                   : elfsieve::output_file::replace(target, st);
+  if (!out) return fail(target, to_string(out.error()));
+  elfsieve::fd_sink sink(out->fd());
+  auto outcome = strip.run(mapped->bytes(), report, sink);
   // A file that shrank while it was read gave zeros for the missing bytes: nothing of it may be written.
   if (auto intact = mapped->check_intact(); !intact) return fail(path.c_str(), to_string(intact.error()));
-  if (!outcome) return fail(path.c_str(), to_string(outcome.error()));
-
-  // In place: the file read must be the file replaced (output_file checks the inode), with its owner, mode,
-  // links and attributes; -o: a new file as GNU strip creates it.
-  const char* target = opt.output != nullptr ? opt.output : path.c_str();
+  // I/O errors are the output's; anything else is the input's.
+  if (!outcome) return fail(is_io_error(outcome.error().code) ? target : path.c_str(), to_string(outcome.error()));
   elfsieve::commit_options commit;
   if (opt.preserve_dates) commit.times = std::array<struct timespec, 2>{st.st_atim, st.st_mtim};
-  const bool executable = elfsieve::is_executable_elf(buffer);
-  if (auto w = elfsieve::write_output(target, opt.output != nullptr ? nullptr : &st, buffer, executable, commit); !w)
-    return fail(target, to_string(w.error()));
+  if (auto w = out->commit(commit); !w) return fail(target, to_string(w.error()));
   if (outcome->module_signature)
     appendf(warnings, "%s: %s: warning: module signature removed (sign the stripped module again)\n", program_name,
             path.c_str());
@@ -224,8 +228,7 @@ int main(int argc, char** argv) {
   std::vector<file_result> results(files.size());
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
-    std::vector<std::byte> buffer;
-    for (std::size_t i; (i = next.fetch_add(1)) < files.size();) strip_one(opt, strip, files[i], results[i], buffer);
+    for (std::size_t i; (i = next.fetch_add(1)) < files.size();) strip_one(opt, strip, files[i], results[i]);
   };
   const unsigned threads = std::min<unsigned>(jobs, static_cast<unsigned>(files.size()));
   if (threads <= 1) {

@@ -1,13 +1,19 @@
 // Plumbing shared by the command-line tools, not part of the library: the program's name in messages, usage
-// errors, printf into a string of any length, "prog: file: message" for an elfsieve::error, and exit status 2
-// for an unreadable text input or a malformed --policy.
+// errors, printf into a string of any length, "prog: file: message" for an elfsieve::error, exit status 2
+// for an unreadable text input or a malformed --policy, and "prog: memory exhausted" with exit status 1 when an
+// allocation fails.
 #pragma once
 
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <new>
 #include <string>
 #include <utility>
+
+#include <unistd.h>
 
 #include "elfsieve/analysis/policy_expr.hpp"
 #include "elfsieve/core/error.hpp"
@@ -25,6 +31,30 @@ inline const char* program_name = "elfsieve";
 inline void set_program_name(int argc, char** argv) {
   if (argc > 0 && argv[0] != nullptr && argv[0][0] != '\0') program_name = argv[0];
 }
+
+// The new-handler: as GNU tools do when memory runs out, "prog: memory exhausted" and exit status 1, instead of an
+// uncaught std::bad_alloc (abort, status 134). It may run in any thread, with any lock held and nothing left to
+// allocate: one write(2) from the stack and _exit, no stdio, no destructors. Output files are not left behind:
+// their temporaries are O_TMPFILE files that vanish with the process.
+[[noreturn]] inline void memory_exhausted() noexcept {
+  constexpr char tail[] = ": memory exhausted\n";
+  char line[512];
+  std::size_t n = std::strlen(program_name);
+  if (n > sizeof line - sizeof tail) n = sizeof line - sizeof tail;
+  std::memcpy(line, program_name, n);
+  std::memcpy(line + n, tail, sizeof tail - 1);
+  n += sizeof tail - 1;
+  for (std::size_t done = 0; done < n;) {
+    const ssize_t w = ::write(STDERR_FILENO, line + done, n - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    done += static_cast<std::size_t>(w);
+  }
+  ::_exit(1);
+}
+
+// Installed before main in every tool that includes this header, so no tool can forget it.
+inline const bool memory_handler_installed = (std::set_new_handler(&memory_exhausted), true);
 
 // Appends printf-formatted text to `s`, however long.
 inline void appendf(std::string& s, const char* format, ...) __attribute__((format(printf, 2, 3)));

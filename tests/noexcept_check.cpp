@@ -2,6 +2,7 @@
 // (its own binary by default), proving the core needs neither exceptions nor RTTI.
 #include <cstdio>
 #include <type_traits>
+#include <vector>
 
 #include "elfsieve/elfsieve.hpp"
 
@@ -82,6 +83,24 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto items = elfsieve::visit(mapped->bytes(), [](const auto& f) { return walk(f); });
+  // The writer too: the file rewritten unchanged, into memory and through a file descriptor.
+  auto rewritten = elfsieve::visit(mapped->bytes(), [](const auto& f) -> elfsieve::result<void> {
+    using L = typename std::remove_cvref_t<decltype(f)>::layout_type;
+    ELFSIEVE_TRY(auto edits, elfsieve::object_edits<L>::keep_everything(f));
+    std::vector<std::byte> out;
+    elfsieve::vector_sink to_memory(out);
+    ELFSIEVE_TRY_VOID(elfsieve::write_object(edits, to_memory));
+    std::FILE* temporary = std::tmpfile();
+    if (temporary == nullptr) return elfsieve::make_error(elfsieve::errc::cannot_create_temporary);
+    elfsieve::fd_sink to_file(fileno(temporary));
+    auto written = elfsieve::write_object(edits, to_file);
+    std::fclose(temporary);
+    return written;
+  });
+  if (!rewritten) {
+    std::fprintf(stderr, "%s: rewrite: %s\n", argv[1], elfsieve::to_string(rewritten.error()).c_str());
+    return 1;
+  }
   if (!items) {
     std::fprintf(stderr, "%s: %s\n", argv[1], elfsieve::to_string(items.error()).c_str());
     return 1;

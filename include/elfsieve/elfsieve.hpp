@@ -4,6 +4,7 @@
 
 #include "elfsieve/read.hpp"
 
+#include "elfsieve/io/fd_sink.hpp"
 #include "elfsieve/io/mapped_file.hpp"
 #include "elfsieve/io/output_file.hpp"
 #include "elfsieve/io/text_file.hpp"
@@ -14,6 +15,7 @@
 #include "elfsieve/rewrite/rebuilt_names.hpp"
 #include "elfsieve/rewrite/rel_field.hpp"
 #include "elfsieve/rewrite/renumbering.hpp"
+#include "elfsieve/rewrite/sink.hpp"
 #include "elfsieve/rewrite/strtab_builder.hpp"
 #include "elfsieve/rewrite/writer.hpp"
 #include "elfsieve/kernel/autoksyms.hpp"

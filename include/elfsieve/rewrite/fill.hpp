@@ -6,7 +6,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -17,6 +16,7 @@
 #include "elfsieve/read/file.hpp"
 #include "elfsieve/read/open.hpp"
 #include "elfsieve/read/symbols.hpp"
+#include "elfsieve/rewrite/sink.hpp"
 
 namespace elfsieve {
 
@@ -78,23 +78,38 @@ template <elf_layout L>
   return make_error(errc::no_such_symbol);
 }
 
-// The whole file with the fill applied; the input is not changed.
-[[nodiscard]] inline result<std::vector<std::byte>> fill_section(std::span<const std::byte> file_bytes,
-                                                                 const fill_request& request) {
-  return visit(file_bytes, [&](const auto& f) -> result<std::vector<std::byte>> {
+// The whole file with the fill applied, into `sink` (sink.hpp): the input's bytes around the section, the data at
+// its start (the rest of it stays zero), the length field. Nothing is written when the request is refused; the
+// input is not changed.
+template <output_sink Sink>
+[[nodiscard]] result<void> fill_section(std::span<const std::byte> file_bytes, const fill_request& request,
+                                        Sink& sink) {
+  return visit(file_bytes, [&](const auto& f) -> result<void> {
     using L = typename std::remove_cvref_t<decltype(f)>::layout_type;
     ELFSIEVE_TRY(const fill_plan plan, plan_fill(f, request));
-    std::vector<std::byte> out(file_bytes.begin(), file_bytes.end());
-    std::byte* section = out.data() + plan.section_offset;
-    std::memset(section, 0, static_cast<std::size_t>(plan.section_size));
-    if (!request.data.empty()) std::memcpy(section, request.data.data(), request.data.size());
+    const auto offset = static_cast<std::size_t>(plan.section_offset);
+    const auto end = static_cast<std::size_t>(plan.section_offset + plan.section_size);
+    ELFSIEVE_TRY_VOID(sink.resize(file_bytes.size()));
+    ELFSIEVE_TRY_VOID(sink.write(0, file_bytes.first(offset)));
+    ELFSIEVE_TRY_VOID(sink.write(end, file_bytes.subspan(end)));
+    if (!request.data.empty()) ELFSIEVE_TRY_VOID(sink.write(plan.section_offset, request.data));
+    std::byte length[8] = {};
     if (plan.length_width == 4)
-      store<std::uint32_t, L::endianness>(out.data() + plan.length_offset,
-                                          static_cast<std::uint32_t>(request.data.size()));
+      store<std::uint32_t, L::endianness>(length, static_cast<std::uint32_t>(request.data.size()));
     else if (plan.length_width == 8)
-      store<std::uint64_t, L::endianness>(out.data() + plan.length_offset, request.data.size());
-    return out;
+      store<std::uint64_t, L::endianness>(length, request.data.size());
+    if (plan.length_width != 0) ELFSIEVE_TRY_VOID(sink.write(plan.length_offset, std::span(length, plan.length_width)));
+    return {};
   });
+}
+
+// The same into a new buffer.
+[[nodiscard]] inline result<std::vector<std::byte>> fill_section(std::span<const std::byte> file_bytes,
+                                                                 const fill_request& request) {
+  std::vector<std::byte> out;
+  vector_sink sink(out);
+  ELFSIEVE_TRY_VOID(fill_section(file_bytes, request, sink));
+  return out;
 }
 
 }  // namespace elfsieve

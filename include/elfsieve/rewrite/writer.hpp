@@ -7,6 +7,7 @@
 // not copied. The output depends only on the edits: same input and edits, same bytes.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -27,12 +28,14 @@
 #include "elfsieve/rewrite/rebuilt_names.hpp"
 #include "elfsieve/rewrite/rel_field.hpp"
 #include "elfsieve/rewrite/renumbering.hpp"
+#include "elfsieve/rewrite/sink.hpp"
 
 namespace elfsieve {
 
 namespace detail {
+// Caller contract: the record lies inside `out`.
 template <class T>
-void put(std::vector<std::byte>& out, std::uint64_t at, const T& record) noexcept {
+void put(std::span<std::byte> out, std::uint64_t at, const T& record) noexcept {
   std::memcpy(out.data() + at, &record, sizeof record);
 }
 }  // namespace detail
@@ -66,7 +69,11 @@ template <elf_layout L>
   return section_content::copy;
 }
 
-// Emission: fills an output buffer sized by the layout, section by section, then the headers.
+// Emission into a sink (sink.hpp), in a fixed order: the pinned prefix, the sections in section-table order, the
+// REL fields redirects patch, the section headers, the file header (a later write wins where ranges overlap, as
+// they may in the pinned prefix). Copied bytes go to the sink straight from the input; each rebuilt table is built
+// in one scratch buffer, reused from table to table, and written at once. Memory is bounded by the largest rebuilt
+// table (and the section header table), never by the output's size.
 template <elf_layout L>
 class object_emitter {
  public:
@@ -81,18 +88,18 @@ class object_emitter {
                  const file_layout<L>& layout) noexcept
       : edits_(edits), sections_(edits.sections()), numbers_(numbers), names_(names), layout_(layout) {}
 
-  // `out` must hold layout.total_size() zero bytes.
-  [[nodiscard]] result<void> emit(std::vector<std::byte>& out) const {
-    const auto in = edits_.input().bytes();
-    std::memcpy(out.data(), in.data(), static_cast<std::size_t>(layout_.prefix()));
+  // Sizes the sink to layout.total_size() and writes the whole object; the first failing write is the error.
+  template <output_sink Sink>
+  [[nodiscard]] result<void> emit(Sink& sink) {
+    ELFSIEVE_TRY_VOID(sink.resize(layout_.total_size()));
+    ELFSIEVE_TRY_VOID(sink.write(0, input_bytes(0, layout_.prefix())));
     for (auto s : sections_) {
       if (!written(s) || s.type() == elf::SHT_NOBITS) continue;
-      ELFSIEVE_TRY_VOID(emit_section(s, out));
+      ELFSIEVE_TRY_VOID(emit_section(s, sink));
     }
-    ELFSIEVE_TRY_VOID(patch_rel_fields(out));
-    if (sections_.size() != 0) emit_headers(out);
-    emit_file_header(out);
-    return {};
+    ELFSIEVE_TRY_VOID(patch_rel_fields(sink));
+    if (sections_.size() != 0) ELFSIEVE_TRY_VOID(emit_headers(sink));
+    return emit_file_header(sink);
   }
 
  private:
@@ -103,25 +110,53 @@ class object_emitter {
     return content_of(edits_, names_.shared(), s);
   }
 
-  result<void> emit_section(const section_ref<L>& s, std::vector<std::byte>& out) const {
+  [[nodiscard]] std::span<const std::byte> input_bytes(std::uint64_t offset, std::uint64_t size) const noexcept {
+    return edits_.input().bytes().subspan(static_cast<std::size_t>(offset), static_cast<std::size_t>(size));
+  }
+
+  template <output_sink Sink>
+  result<void> emit_section(const section_ref<L>& s, Sink& sink) {
     const std::uint64_t at = layout_.offset(s.index());
-    auto copy = [&](std::span<const std::byte> b) {
-      if (!b.empty()) std::memcpy(out.data() + at, b.data(), b.size());
-    };
-    switch (content(s)) {
+    const std::uint64_t size = layout_.size(s.index());
+    const section_content c = content(s);
+    if (c != section_content::copy && at < layout_.prefix()) prefix_rewritten_ = true;
+    switch (c) {
       case section_content::copy: {
         ELFSIEVE_TRY(auto data, sections_.data(s));
-        copy(data);
-        return {};
+        // A pinned section lies where the prefix already put its input bytes, unless a rebuilt table wrote there.
+        const bool in_place = !prefix_rewritten_ && at + data.size() <= layout_.prefix() &&
+                              data.data() == edits_.input().bytes().data() + at;
+        if (in_place || data.empty()) return {};
+        return sink.write(at, data);
       }
-      case section_content::symbol_strings: copy(names_.symbol_strings()); return {};
-      case section_content::section_strings: copy(names_.section_strings()); return {};
-      case section_content::symtab: emit_symbols(at, out); return {};
-      case section_content::shndx: emit_shndx(at, out); return {};
-      case section_content::group: return emit_group(s, at, out);
-      case section_content::relocations: return emit_relocations(s, at, out);
+      case section_content::symbol_strings: return write_nonempty(sink, at, names_.symbol_strings());
+      case section_content::section_strings: return write_nonempty(sink, at, names_.section_strings());
+      case section_content::symtab: emit_symbols(scratch(at, size)); break;
+      case section_content::shndx: emit_shndx(scratch(at, size)); break;
+      case section_content::group: ELFSIEVE_TRY_VOID(emit_group(s, scratch(at, size))); break;
+      case section_content::relocations: ELFSIEVE_TRY_VOID(emit_relocations(s, scratch(at, size))); break;
     }
-    return {};
+    return write_nonempty(sink, at, scratch_);
+  }
+
+  template <output_sink Sink>
+  static result<void> write_nonempty(Sink& sink, std::uint64_t at, std::span<const std::byte> bytes) {
+    if (bytes.empty()) return {};
+    return sink.write(at, bytes);
+  }
+
+  // The scratch buffer for a rebuilt table of `size` bytes at output offset `at`, holding what the output holds
+  // there before the table is written: zeros, or where the table lies in the pinned prefix the input's bytes (which
+  // copied sections there do not change; only another rebuilt table overlapping this one in the prefix, which no
+  // sane file has, could have).
+  std::span<std::byte> scratch(std::uint64_t at, std::uint64_t size) {
+    scratch_.assign(static_cast<std::size_t>(size), std::byte{0});
+    if (at < layout_.prefix()) {
+      const std::uint64_t n = std::min(size, layout_.prefix() - at);
+      const auto from = input_bytes(at, n);
+      if (!from.empty()) std::memcpy(scratch_.data(), from.data(), from.size());
+    }
+    return scratch_;
   }
 
   // The st_shndx (and extended index) a kept symbol gets.
@@ -138,31 +173,31 @@ class object_emitter {
 
   [[nodiscard]] const symbol_table<L>& symbols() const noexcept { return *edits_.symbols(); }
 
-  void emit_symbols(std::uint64_t at, std::vector<std::byte>& out) const {
+  void emit_symbols(std::span<std::byte> out) const {
     const symbol_table<L>& table = symbols();
-    for (std::uint32_t i = 1; i < table.size(); ++i) {  // symbol 0 stays all zero (the buffer starts zeroed)
+    for (std::uint32_t i = 1; i < table.size(); ++i) {  // symbol 0 is left as the scratch buffer has it (zeros)
       const auto to = numbers_.symbol(symbol_index(i));
       if (!to) continue;
       sym record = table[symbol_index(i)].record();
       record.st_name.set(names_.symbol_name(symbol_index(i)));
       record.st_shndx.set(section_fields(numbers_.where(symbol_index(i)), record.st_shndx.value()).shndx);
-      detail::put(out, at + std::uint64_t{to->value} * sizeof(sym), record);
+      detail::put(out, std::uint64_t{to->value} * sizeof(sym), record);
     }
     for (section_index s : numbers_.sections_with_added_symbol()) {
       sym record{};
       record.st_info = elf::st_info(elf::STB_LOCAL, elf::STT_SECTION);
       record.st_value.set(static_cast<typename L::uword_t>(edits_.section(s).add_section_symbol.value_or(0)));
       record.st_shndx.set(section_fields(symbol_section{symbol_section::kind::regular, s}, 0).shndx);
-      detail::put(out, at + std::uint64_t{numbers_.added_symbol(s)->value} * sizeof(sym), record);
+      detail::put(out, std::uint64_t{numbers_.added_symbol(s)->value} * sizeof(sym), record);
     }
   }
 
-  void emit_shndx(std::uint64_t at, std::vector<std::byte>& out) const {
+  void emit_shndx(std::span<std::byte> out) const {
     const symbol_table<L>& table = symbols();
     auto put_word = [&](symbol_index to, std::uint32_t v) {
       word w{};
       w.set(v);
-      detail::put(out, at + std::uint64_t{to.value} * 4, w);
+      detail::put(out, std::uint64_t{to.value} * 4, w);
     };
     for (std::uint32_t i = 0; i < table.size(); ++i) {
       const auto to = numbers_.symbol(symbol_index(i));
@@ -175,22 +210,22 @@ class object_emitter {
     }
   }
 
-  result<void> emit_group(const section_ref<L>& s, std::uint64_t at, std::vector<std::byte>& out) const {
+  result<void> emit_group(const section_ref<L>& s, std::span<std::byte> out) const {
     ELFSIEVE_TRY(auto group, section_group<L>::create(sections_, s.index()));
     word w{};
     w.set(group.flags());
-    detail::put(out, at, w);
+    detail::put(out, 0, w);
     std::uint64_t k = 1;
     for (std::size_t m = 0; m < group.size(); ++m) {
       const section_index member = group.member(m);
       if (!edits_.section_kept(member)) continue;
       w.set(numbers_.section(member).value_or(section_index(0)).value);
-      detail::put(out, at + 4 * k++, w);
+      detail::put(out, 4 * k++, w);
     }
     return {};
   }
 
-  result<void> emit_relocations(const section_ref<L>& s, std::uint64_t at, std::vector<std::byte>& out) const {
+  result<void> emit_relocations(const section_ref<L>& s, std::span<std::byte> out) const {
     ELFSIEVE_TRY(auto table, reloc_table<L>::create(sections_, s.index()));
     const symbol_table<L>& symtab = symbols();
     for (std::size_t k = 0; k < table.size(); ++k) {
@@ -208,18 +243,20 @@ class object_emitter {
         rela record = table.rela_records()[k];
         record.r_info.set(info);
         if (e.fate == symbol_fate::redirect) record.r_addend.set(static_cast<typename L::sword_t>(r.addend + e.delta));
-        detail::put(out, at + k * sizeof(rela), record);
+        detail::put(out, k * sizeof(rela), record);
       } else {
         rel record = table.rel_records()[k];
         record.r_info.set(info);
-        detail::put(out, at + k * sizeof(rel), record);
+        detail::put(out, k * sizeof(rel), record);
       }
     }
     return {};
   }
 
-  // REL relocations carry their addend in the field: a redirect adds its delta there.
-  result<void> patch_rel_fields(std::vector<std::byte>& out) const {
+  // REL relocations carry their addend in the field: a redirect adds its delta there, one small write per field
+  // after everything else is in place (the value comes from the input, so a later patch of one field wins).
+  template <output_sink Sink>
+  result<void> patch_rel_fields(Sink& sink) const {
     if (edits_.symbols() == nullptr) return {};
     const section_index symtab = symbols().section();
     for (auto s : sections_) {
@@ -227,12 +264,13 @@ class object_emitter {
       if (s.type() != elf::SHT_REL || !edits_.section_kept(s.index())) continue;
       ELFSIEVE_TRY(auto table, reloc_table<L>::create(sections_, s.index()));
       if (table.symbol_table_index() != symtab || table.target_section().value == 0) continue;
-      ELFSIEVE_TRY_VOID(patch_table(table, out));
+      ELFSIEVE_TRY_VOID(patch_table(table, sink));
     }
     return {};
   }
 
-  result<void> patch_table(const reloc_table<L>& table, std::vector<std::byte>& out) const {
+  template <output_sink Sink>
+  result<void> patch_table(const reloc_table<L>& table, Sink& sink) const {
     const auto target = sections_[table.target_section()];
     if (!edits_.section_kept(target.index()) || target.type() == elf::SHT_NOBITS) return {};
     const file<L>& f = edits_.input();
@@ -251,17 +289,22 @@ class object_emitter {
       // The field must also lie inside the output section (a rebuilt table may be smaller than its input).
       if (!field || position + field->width > layout_.size(target.index()))
         return make_error(errc::section_out_of_bounds, table.section(), table.entry_file_offset(k));
-      write_rel_field<L>(out.data() + base + position, field->width, field->value + e.delta);
+      std::byte patched[8] = {};
+      write_rel_field<L>(patched, field->width, field->value + e.delta);
+      ELFSIEVE_TRY_VOID(sink.write(base + position, std::span<const std::byte>(patched, field->width)));
     }
     return {};
   }
 
-  void emit_headers(std::vector<std::byte>& out) const {
+  // The section header table, built whole in the scratch buffer and written at once.
+  template <output_sink Sink>
+  result<void> emit_headers(Sink& sink) {
     const symbol_table<L>* symtab = edits_.symbols();
     const std::size_t n = sections_.size();
     const std::uint64_t shoff = layout_.section_headers_offset();
     const std::uint32_t count = numbers_.section_count();
     const std::uint32_t names = new_shstrndx();
+    const std::span<std::byte> out = scratch(shoff, std::uint64_t{count} * sizeof(shdr));
     for (auto s : sections_) {
       const std::uint32_t i = s.index().value;
       const auto to = numbers_.section(s.index());
@@ -274,7 +317,7 @@ class object_emitter {
         if (phnum_escape) h.sh_info.set(s.info());
         h.sh_size.set(count >= elf::SHN_LORESERVE ? count : 0);
         h.sh_link.set(names >= elf::SHN_LORESERVE ? names : 0);
-        detail::put(out, shoff, h);
+        detail::put(out, 0, h);
         continue;
       }
       if (auto name = names_.section_name(s.index())) h.sh_name.set(*name);
@@ -289,8 +332,9 @@ class object_emitter {
         h.sh_info.set(numbers_.symbol(symbol_index(s.info())).value_or(symbol_index(0)).value);  // checked written
       if (edits_.section(s.index()).clear_merge)
         h.sh_flags.set(static_cast<typename L::uword_t>(s.flags() & ~elf::SHF_MERGE));
-      detail::put(out, shoff + std::uint64_t{to->value} * sizeof(shdr), h);
+      detail::put(out, std::uint64_t{to->value} * sizeof(shdr), h);
     }
+    return write_nonempty(sink, shoff, out);
   }
 
   [[nodiscard]] std::uint32_t new_shstrndx() const noexcept {
@@ -298,7 +342,8 @@ class object_emitter {
     return old.value == 0 ? 0 : numbers_.section(old).value_or(section_index(0)).value;
   }
 
-  void emit_file_header(std::vector<std::byte>& out) const {
+  template <output_sink Sink>
+  result<void> emit_file_header(Sink& sink) const {
     const ehdr& input = edits_.input().header();
     ehdr h = input;
     h.e_ehsize.set(sizeof(ehdr));
@@ -312,7 +357,7 @@ class object_emitter {
     const std::uint32_t names = new_shstrndx();
     h.e_shstrndx.set(static_cast<std::uint16_t>(names >= elf::SHN_LORESERVE ? elf::SHN_XINDEX : names));
     if (sections_.size() == 0) h.e_shentsize.set(input.e_shentsize.value());
-    detail::put(out, 0, h);
+    return sink.write(0, std::as_bytes(std::span<const ehdr, 1>(&h, 1)));
   }
 
   const object_edits<L>& edits_;
@@ -320,6 +365,8 @@ class object_emitter {
   const renumbering<L>& numbers_;
   const rebuilt_names<L>& names_;
   const file_layout<L>& layout_;
+  std::vector<std::byte> scratch_;  // the table being rebuilt; its capacity is reused
+  bool prefix_rewritten_ = false;   // a rebuilt table was written into the pinned prefix
 };
 
 // The output size of kept section s: rebuilt tables get their new size, everything else keeps its own. Sections
@@ -360,16 +407,24 @@ template <elf_layout L>
   return {};
 }
 
-// Writes the object `edits` describes into `out` (replacing its contents; its capacity is reused).
-template <elf_layout L>
-[[nodiscard]] result<void> write_object(const object_edits<L>& edits, std::vector<std::byte>& out) {
+// Writes the object `edits` describes into `sink`: resize(total size) once, then the bytes. Edits the layout
+// refuses write nothing; an error found while emitting (a relocation naming a dropped symbol, say) or a sink's
+// failure stops the writer and is its error, and the sink holds a partial output that the caller discards.
+template <elf_layout L, output_sink Sink>
+[[nodiscard]] result<void> write_object(const object_edits<L>& edits, Sink& sink) {
   ELFSIEVE_TRY(const auto numbers, renumbering<L>::create(edits));
   ELFSIEVE_TRY_VOID(check_group_signatures(edits, numbers));
   ELFSIEVE_TRY(const auto names, rebuilt_names<L>::create(edits, numbers));
   auto size_of = [&](const section_ref<L>& s) { return rewritten_size(edits, numbers, names, s); };
   ELFSIEVE_TRY(const auto layout, file_layout<L>::create(edits, numbers.section_count(), size_of));
-  out.assign(layout.total_size(), std::byte{0});
-  return object_emitter<L>(edits, numbers, names, layout).emit(out);
+  return object_emitter<L>(edits, numbers, names, layout).emit(sink);
+}
+
+// Writes the object `edits` describes into `out` (replacing its contents; its capacity is reused).
+template <elf_layout L>
+[[nodiscard]] result<void> write_object(const object_edits<L>& edits, std::vector<std::byte>& out) {
+  vector_sink sink(out);
+  return write_object(edits, sink);
 }
 
 }  // namespace elfsieve

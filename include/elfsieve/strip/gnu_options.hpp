@@ -78,14 +78,20 @@ class gnu_strip {
     return symbol_request::keep;
   }
 
-  // Strips one object in memory into `out`; `report` as for strip_object.
-  template <class Report>
-  [[nodiscard]] result<strip_outcome> run(std::span<const std::byte> input, Report&& report,
-                                          std::vector<std::byte>& out) const {
+  // Strips one object into `sink` (rewrite/sink.hpp); `report` as for strip_object.
+  template <class Report, output_sink Sink>
+  [[nodiscard]] result<strip_outcome> run(std::span<const std::byte> input, Report&& report, Sink& sink) const {
     const bool relocatable = visit(input, [](const auto& f) { return f.type() == elf::ET_REL; }).value_or(false);
     auto remove_section = [&](std::string_view name, const auto&) { return removes_section(name); };
     auto ask = [&](const auto& c) { return request(c, relocatable); };
-    return strip_object(input, plan_, remove_section, ask, report, out);
+    return strip_object(input, plan_, remove_section, ask, report, sink);
+  }
+  // Strips one object in memory into `out`.
+  template <class Report>
+  [[nodiscard]] result<strip_outcome> run(std::span<const std::byte> input, Report&& report,
+                                          std::vector<std::byte>& out) const {
+    vector_sink sink(out);
+    return run(input, report, sink);
   }
 
  private:

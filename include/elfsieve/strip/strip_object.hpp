@@ -1,4 +1,4 @@
-// Strip one object in memory: open it (any layout), plan, report every decision, write the edits the plan makes.
+// Strip one object: open it (any layout), plan, report every decision, write the edits the plan makes.
 // The requests are generic callables, written once for every layout:
 //   remove_section(std::string_view name, const section_ref<L>&) -> bool
 //   request(const symbol_context<L>&) -> symbol_request
@@ -14,6 +14,7 @@
 #include "elfsieve/core/error.hpp"
 #include "elfsieve/read/open.hpp"
 #include "elfsieve/analysis/reloc_kinds.hpp"
+#include "elfsieve/rewrite/sink.hpp"
 #include "elfsieve/rewrite/writer.hpp"
 #include "elfsieve/strip/decision.hpp"
 #include "elfsieve/strip/plan.hpp"
@@ -49,10 +50,11 @@ template <elf_layout L>
   return symbol_request::remove_if_unreferenced;
 }
 
-template <class SectionFilter, class SymbolRequest, class Report>
+// Strips `input` into `sink` (rewrite/sink.hpp: a vector_sink, or an io/fd_sink over the output file).
+template <class SectionFilter, class SymbolRequest, class Report, output_sink Sink>
 [[nodiscard]] result<strip_outcome> strip_object(std::span<const std::byte> input, const strip_options& options,
                                                  SectionFilter&& remove_section, SymbolRequest&& request,
-                                                 Report&& report, std::vector<std::byte>& out) {
+                                                 Report&& report, Sink& sink) {
   return visit(input, [&](const auto& f) -> result<strip_outcome> {
     using L = typename std::remove_cvref_t<decltype(f)>::layout_type;
     ELFSIEVE_TRY(const strip_plan<L> p, strip_plan<L>::create(f, options, remove_section, request));
@@ -75,16 +77,26 @@ template <class SectionFilter, class SymbolRequest, class Report>
         report(symbol_report{name ? name.value() : std::string_view{}, d, target, type});
       }
     }
-    ELFSIEVE_TRY_VOID(write_object(p.edits(), out));
+    size_recording_sink<Sink> sized(sink);
+    ELFSIEVE_TRY_VOID(write_object(p.edits(), sized));
     strip_outcome o;
     o.stats = p.stats();
     o.consumer = p.consumer();
     o.input_size = input.size();
-    o.output_size = out.size();
+    o.output_size = sized.size();
     o.trailer_bytes = p.trailer_bytes();
     o.module_signature = p.has_module_signature();
     return o;
   });
+}
+
+// Strips `input` into `out` (replacing its contents; its capacity is reused).
+template <class SectionFilter, class SymbolRequest, class Report>
+[[nodiscard]] result<strip_outcome> strip_object(std::span<const std::byte> input, const strip_options& options,
+                                                 SectionFilter&& remove_section, SymbolRequest&& request,
+                                                 Report&& report, std::vector<std::byte>& out) {
+  vector_sink sink(out);
+  return strip_object(input, options, remove_section, request, report, sink);
 }
 
 }  // namespace elfsieve
