@@ -115,6 +115,9 @@ struct strip_options {
   consumer_kind consumer = consumer_kind::automatic;
   bool unmerge = false;      // linker: retarget into SHF_MERGE sections and clear SHF_MERGE on them
   bool strip_debug = false;  // remove non-alloc debug sections (.debug*, .zdebug*, .stab*, ...)
+  // ET_EXEC/ET_DYN only: keep the section symbols of kept sections even when nothing names them (GNU strip 2.40
+  // keeps them unless --strip-unneeded or --strip-all; in a relocatable object BFD drops the unused ones always).
+  bool keep_executable_section_symbols = false;
 };
 
 struct strip_stats {

@@ -46,6 +46,7 @@ class gnu_strip {
     if (!o_.remove_sections.empty()) sections_.emplace(o_.remove_sections);
     plan_ = o_.plan;
     plan_.strip_debug = plan_.strip_debug || o_.strip_unneeded || strips_all();
+    plan_.keep_executable_section_symbols = !o_.strip_unneeded && !strips_all();
   }
 
   // -s, or GNU strip's default: no -g, --strip-unneeded, -N, --strip-symbols or --policy.
