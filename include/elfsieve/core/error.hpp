@@ -101,6 +101,8 @@ enum class errc : std::uint16_t {
   cannot_set_output_mode,      // fchmod on the temporary failed
   rename_failed,               // the temporary cannot be renamed over the output
   segment_out_of_bounds,       // p_offset + p_filesz past EOF or wrapping (offset: p_offset)
+  fill_overlaps_headers,       // the section to fill overlaps the file header or the program/section header table
+  fill_overlaps_section,       // the section to fill overlaps another section's contents (detail: that section)
 };
 // The last code (keep it so when adding one): tests walk every code up to it.
 inline constexpr errc last_errc = errc::segment_out_of_bounds;
@@ -202,6 +204,9 @@ inline constexpr errc last_errc = errc::segment_out_of_bounds;
     case errc::cannot_set_output_mode: return "cannot set the file mode";
     case errc::rename_failed: return "cannot rename the temporary file over the output";
     case errc::segment_out_of_bounds: return "segment contents out of bounds";
+    case errc::fill_overlaps_headers:
+      return "section to fill overlaps the ELF header, the program headers or the section headers";
+    case errc::fill_overlaps_section: return "section to fill overlaps another section's contents";
   }
   return "unknown error";
 }
@@ -223,6 +228,7 @@ inline constexpr errc last_errc = errc::segment_out_of_bounds;
     case errc::bad_symbol_index: return "symbol ";
     case errc::unknown_version_index: return "version ";
     case errc::fill_too_large: return "bytes missing ";
+    case errc::fill_overlaps_section: return "other section ";
     case errc::fill_bad_symbol:
     case errc::symbol_in_removed_section:
     case errc::relocation_names_removed_symbol: return "symbol ";
