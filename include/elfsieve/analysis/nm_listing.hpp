@@ -170,6 +170,7 @@ struct nm_listing {
   };
   status state = status::listed;
   bool is64 = false;                       // ELFCLASS64: values print with 16 digits
+  bool corrupt_shstrndx = false;           // e_shstrndx out of range: GNU nm warns and lists without names
   std::optional<error> relocations_error;  // the policy needs the relocation index and it could not be built
   std::vector<nm_entry> entries;           // kept between files, so the array is allocated once
 };
@@ -242,8 +243,14 @@ void list_nm_file(const file<L>& f, const nm_options& options, nm_listing& out) 
     return;
   }
   const section_table<L>& table = sections.value();
+  const auto names = table.names_status();
+  out.corrupt_shstrndx = !names && names.error().code == errc::bad_shstrndx;
   if (bfd_refuses(f, table)) {
     out.state = nm_listing::status::unrecognized;
+    return;
+  }
+  if (out.corrupt_shstrndx) {  // BFD warns and then reads no section header at all: "no symbols"
+    out.state = nm_listing::status::no_symbols;
     return;
   }
   const std::uint32_t wanted = options.dynamic ? elf::SHT_DYNSYM : elf::SHT_SYMTAB;
@@ -316,6 +323,7 @@ void list_nm_file(const file<L>& f, const nm_options& options, nm_listing& out) 
 // `bytes` (and the policy's text): they live as long as both.
 inline void list_nm_symbols(std::span<const std::byte> bytes, const nm_options& options, nm_listing& out) {
   out.state = nm_listing::status::listed;
+  out.corrupt_shstrndx = false;
   out.relocations_error.reset();
   out.entries.clear();
   auto opened = visit(bytes, [&](const auto& f) { detail::list_nm_file(f, options, out); });
