@@ -179,7 +179,7 @@ TEST_CASE("fill.linked_program_prints_the_filled_data", "[fill]") {
     const auto bytes = read_bytes(prog);
     auto f = file<elf64le>::create(std::span<const std::byte>(bytes));
     REQUIRE(f.has_value());
-    const auto broken = with_section_range(bytes, ".elfsieve_reserved", f->header().e_shoff.value(), 4096);
+    const auto broken = with_section_range(bytes, ".elfsieve_reserved", f->header().e_shoff.value(), 64);
     std::ofstream(prog, std::ios::binary | std::ios::trunc)
         .write(reinterpret_cast<const char*>(broken.data()), static_cast<std::streamsize>(broken.size()));
     auto r = run_process({ELFSIEVE_FILL_PATH, "--section", ".elfsieve_reserved", "--data", (dir / "data").string(), prog});
