@@ -375,9 +375,14 @@ class symbol_decisions {
     }
   }
 
-  // Whether the section symbols of kept sections stay whatever names them (keep_executable_section_symbols).
+  // Whether the section symbols of kept sections stay whatever names them (strip_options::section_symbols).
   [[nodiscard]] static bool keeps_all_section_symbols(const strip_inputs<L>& in) noexcept {
-    return in.options.keep_executable_section_symbols && in.object.type() != elf::ET_REL;
+    switch (in.options.section_symbols) {
+      case section_symbol_rule::drop_unused: return false;
+      case section_symbol_rule::keep_in_executables: return in.object.type() != elf::ET_REL;
+      case section_symbol_rule::keep_all: return true;
+    }
+    return false;
   }
 
   // Like BFD, drop the section symbols nothing names: no kept relocation, no group, no retarget.
