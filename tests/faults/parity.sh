@@ -58,8 +58,10 @@ outcome "corrupt e_shstrndx (e_shnum 1, e_shstrndx 39), strip in place" \
 run_caller "$W/gn1" "${GNU_NM[@]}" "$W/orig.exe"
 run_caller "$W/en1" "$BIN/elfsieve-nm" "$W/orig.exe"
 check "corrupt e_shstrndx: elfsieve-nm exits as GNU nm" test "$(rc_of "$W/en1")" -eq "$(rc_of "$W/gn1")"
-outcome "corrupt e_shstrndx, nm" "$(summary "$W/gn1" "$(tail -n 1 "$W/gn1.err" | sed -e "s|$W/||g" -e 's/^nm: //')")" \
-  "$(summary "$W/en1" "$(message_of "$W/en1")")"
+# Every stderr line, joined: "warning: ... corrupt string table index; ...: no symbols".
+all_messages() { sed -e "s|$W/||g" -e 's|^[^ :]*/||' -e 's/^\(elfsieve-nm\|nm\): //' "$1.err" | paste -sd ';' | sed 's/;/; /g'; }
+outcome "corrupt e_shstrndx, nm" "$(summary "$W/gn1" "$(all_messages "$W/gn1")")" \
+  "$(summary "$W/en1" "$(all_messages "$W/en1")")"
 
 # --- 2. elfsieve-fill over headers or another section ------------------------------------------------------------
 # set_range FILE SECTION WHERE: point SECTION's sh_offset/sh_size at the section headers, the program headers, the
