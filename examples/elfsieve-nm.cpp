@@ -95,6 +95,7 @@ bool display_file(const char* path, const options& opt, elfsieve::nm_listing& li
   elfsieve::list_nm_symbols(mapped->bytes(), opt.list, listing);
   if (!intact()) return false;
   using status = elfsieve::nm_listing::status;
+  if (listing.corrupt_shstrndx) report(out, "warning: %s has a corrupt string table index", path);
   if (listing.state == status::unrecognized) {
     report(out, "%s: file format not recognized", path);
     return false;

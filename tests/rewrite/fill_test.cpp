@@ -3,9 +3,11 @@
 // checked with GNU objdump; every byte outside the filled ranges is unchanged.
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "elfsieve/elfsieve.hpp"
@@ -43,7 +45,84 @@ int main(void) {
 }
 )";
 
+// `bytes` with section `name`'s sh_offset and sh_size replaced (ELF64 little-endian: the test's gcc output).
+std::vector<std::byte> with_section_range(std::vector<std::byte> bytes, std::string_view name, std::uint64_t offset,
+                                          std::uint64_t size) {
+  using L = elf64le;
+  auto f = file<L>::create(std::span<const std::byte>(bytes));
+  REQUIRE(f.has_value());
+  auto sections = f->sections();
+  REQUIRE(sections.has_value());
+  auto s = sections->find(name);
+  REQUIRE(s.has_value());
+  const std::uint64_t header = sections->offset_of_header(*s);
+  std::memcpy(bytes.data() + header + offsetof(L::shdr, sh_offset), &offset, sizeof offset);
+  std::memcpy(bytes.data() + header + offsetof(L::shdr, sh_size), &size, sizeof size);
+  return bytes;
+}
+
 }  // namespace
+
+// Zeroing a section whose range a malformed header points at the file header, a header table or another section's
+// bytes would destroy them: plan_fill refuses with the target's index and offset (and the other section's index).
+TEST_CASE("fill.refuses_a_range_over_headers_or_another_section", "[fill]") {
+  const auto dir = fill_dir("overlap");
+  write_text(dir / "o.c",
+             "__attribute__((section(\".reserved\"))) unsigned char space[64] = {0xee};\n"
+             "int counter = 3;\n");
+  const auto object = dir / "o.o";
+  auto cc = run_process({"gcc", "-c", "-O1", "-o", object.string(), (dir / "o.c").string()});
+  INFO(cc.err);
+  REQUIRE(cc.ok());
+  const auto input = read_bytes(object);
+  auto f = file<elf64le>::create(std::span<const std::byte>(input));
+  REQUIRE(f.has_value());
+  auto sections = f->sections();
+  REQUIRE(sections.has_value());
+  const auto reserved = sections->find(".reserved").value();
+  const auto symtab = sections->find(".symtab").value();
+  const std::uint64_t shoff = f->header().e_shoff.value();
+  const std::string payload = "AB";
+  const auto data = std::as_bytes(std::span(payload.data(), payload.size()));
+  const fill_request request{".reserved", data, ""};
+  REQUIRE(fill_section(input, request).has_value());  // the unmodified object fills fine
+
+  struct overlap {
+    const char* what;
+    std::uint64_t offset, size;
+    errc code;
+  };
+  const overlap cases[] = {
+      {"file header", 0, 16, errc::fill_overlaps_headers},
+      {"last byte of the file header", 63, 1, errc::fill_overlaps_headers},
+      {"section header table", shoff + 64, 64, errc::fill_overlaps_headers},
+      {"another section", symtab.offset() + 8, 16, errc::fill_overlaps_section},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    const auto bad = with_section_range(input, ".reserved", c.offset, c.size);
+    auto out = fill_section(bad, request);
+    REQUIRE_FALSE(out.has_value());
+    CHECK(out.error().code == c.code);
+    CHECK(out.error().section == reserved.index());
+    CHECK(out.error().offset == c.offset);
+    if (c.code == errc::fill_overlaps_section) CHECK(out.error().detail == symtab.index().value);
+  }
+  // Adjacent is not overlapping: right after the file header, and ending where the section headers begin.
+  CHECK(fill_section(with_section_range(input, ".reserved", 64, 2), request).error().code != errc::fill_overlaps_headers);
+  SECTION("program headers") {
+    const auto exe = dir / "exe";
+    write_text(dir / "main.c", "int main(void) { return 0; }\n");
+    REQUIRE(run_process({"gcc", "-O1", "-o", exe.string(), (dir / "main.c").string()}).ok());
+    const auto linked = read_bytes(exe);
+    auto lf = file<elf64le>::create(std::span<const std::byte>(linked));
+    REQUIRE(lf.has_value());
+    const std::uint64_t phoff = lf->header().e_phoff.value();
+    auto out = fill_section(with_section_range(linked, ".comment", phoff + 8, 8), fill_request{".comment", data, ""});
+    REQUIRE_FALSE(out.has_value());
+    CHECK(out.error().code == errc::fill_overlaps_headers);
+  }
+}
 
 #ifdef ELFSIEVE_FILL_PATH
 TEST_CASE("fill.linked_program_prints_the_filled_data", "[fill]") {
@@ -95,6 +174,18 @@ TEST_CASE("fill.linked_program_prints_the_filled_data", "[fill]") {
     CHECK(help.status == 0);
     for (const char* option : {"--section", "--data", "--length-symbol", "--output", "--version"})
       CHECK(help.out.find(option) != std::string::npos);
+  }
+  SECTION("a section over the section headers: exit 1, file intact (before #10 the headers were zeroed, exit 0)") {
+    const auto bytes = read_bytes(prog);
+    auto f = file<elf64le>::create(std::span<const std::byte>(bytes));
+    REQUIRE(f.has_value());
+    const auto broken = with_section_range(bytes, ".elfsieve_reserved", f->header().e_shoff.value(), 64);
+    std::ofstream(prog, std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(broken.data()), static_cast<std::streamsize>(broken.size()));
+    auto r = run_process({ELFSIEVE_FILL_PATH, "--section", ".elfsieve_reserved", "--data", (dir / "data").string(), prog});
+    CHECK(r.status == 1);
+    CHECK(r.err.find("overlaps the ELF header, the program headers or the section headers") != std::string::npos);
+    CHECK(read_bytes(prog) == broken);
   }
 }
 #endif

@@ -1,5 +1,5 @@
-// elfsieve-strip as a drop-in for GNU strip, over every committed corpus object: the same named symbols and section
-// list as GNU strip for -g, --strip-unneeded, -N (a symbol no relocation names) and -g -R .comment; -g sizes within
+// elfsieve-strip as a drop-in for GNU strip, over every committed corpus object: the same named symbols, nm -a
+// listing (section symbols included) and section list as GNU strip for -g, --strip-unneeded, -N (a symbol no relocation names) and -g -R .comment; -g sizes within
 // 1% of GNU's; readelf -aW silent and eu-elflint no worse than on the input; the motivating case (GNU objcopy
 // refuses, elfsieve strips, the oracle agrees); idempotence, determinism across -j, input untouched; in-place runs
 // with a broken file among good ones.
@@ -58,6 +58,9 @@ std::vector<std::string> named_symbols(const std::filesystem::path& p) {
   std::sort(out.begin(), out.end());
   return out;
 }
+
+// Every symbol as GNU nm -a lists it (section symbols included: GNU strip -g keeps an executable's unused ones).
+std::vector<std::string> nm_all(const std::filesystem::path& p) { return lines_of(run_process({"nm", "-a", p.string()}).out); }
 
 std::vector<std::string> section_names(const std::filesystem::path& p) {
   std::vector<std::string> out;
@@ -161,6 +164,7 @@ void check_parity_with_gnu_strip(const std::string& arch, bool debug_options) {
       INFO(er.err);
       REQUIRE(er.ok());
       CHECK(named_symbols(ours) == named_symbols(gnu));
+      CHECK(nm_all(ours) == nm_all(gnu));
       CHECK(section_names(ours) == section_names(gnu));
       if (options.size() == 1 && options.front() == "-g") {
         const auto ours_size = std::filesystem::file_size(ours), gnu_size = std::filesystem::file_size(gnu);

@@ -170,21 +170,89 @@ struct nm_listing {
   };
   status state = status::listed;
   bool is64 = false;                       // ELFCLASS64: values print with 16 digits
+  bool corrupt_shstrndx = false;           // e_shstrndx out of range: GNU nm warns and lists without names
   std::optional<error> relocations_error;  // the policy needs the relocation index and it could not be built
   std::vector<nm_entry> entries;           // kept between files, so the array is allocated once
 };
 
 namespace detail {
 
+// Whether BFD (binutils 2.40 elf_object_p and bfd_section_from_shdr) refuses to open the file as an object, so that
+// GNU nm says "file format not recognized" and exits 1: a core file; PN_XNUM or an SHN_XINDEX e_shstrndx without
+// section headers; an unreadable program header table; a section whose name cannot be read; a REL/RELA, RELR,
+// symbol table or group with the wrong sh_entsize; a relocation section whose sh_link or sh_info is out of range;
+// a symbol table whose sh_link is out of range or that is shorter than sh_info entries; a group with no member or
+// a member index 0 (one out of range is only a warning). Checks that need bytes stay inside the file.
+template <elf_layout L>
+[[nodiscard]] bool bfd_refuses(const file<L>& f, const section_table<L>& sections) noexcept {
+  const auto& h = f.header();
+  const bool no_section_headers = h.e_shoff.value() == 0;
+  if (no_section_headers && (h.e_phnum.value() == elf::PN_XNUM || h.e_shstrndx.value() == elf::SHN_XINDEX)) return true;
+  if (h.e_phentsize.value() == sizeof(typename L::phdr) && !f.program_headers()) return true;
+  const std::uint64_t count = sections.size();
+  // An e_shstrndx out of range or naming a section that is no SHT_STRTAB only costs BFD the names (a warning); a
+  // name it cannot read from a string table (empty, unterminated, offset past its end) is fatal.
+  const auto names = sections.names_status();
+  const bool names_lost =
+      !names && (names.error().code == errc::bad_shstrndx || names.error().code == errc::not_a_string_table);
+  for (auto s : sections) {
+    if (s.index().value == 0) continue;
+    if (s.name_offset() != 0 && !names_lost && !sections.name(s)) return true;
+    switch (s.type()) {
+      case elf::SHT_REL:
+      case elf::SHT_RELA: {
+        const std::uint64_t record = s.type() == elf::SHT_REL ? sizeof(typename L::rel) : sizeof(typename L::rela);
+        if (s.entsize() != record || s.link() >= count || s.info() >= count) return true;
+        break;
+      }
+      case elf::SHT_RELR:
+        if (s.entsize() != sizeof(typename L::uword_t)) return true;
+        break;
+      case elf::SHT_SYMTAB:
+      case elf::SHT_DYNSYM:
+        if (s.entsize() != sizeof(typename L::sym) || s.link() >= count) return true;
+        if (std::uint64_t{s.info()} * sizeof(typename L::sym) > s.size()) return true;
+        break;
+      case elf::SHT_GROUP: {
+        if (s.entsize() != 4 || s.size() < 8) return true;
+        auto words = sections.template records_unchecked_entsize<typename L::word>(s);
+        if (!words) return true;
+        for (std::size_t i = 1; i < words.value().size(); ++i) {
+          const std::uint64_t member = words.value()[i].value();
+          if (member == 0) return true;
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+  return false;
+}
+
 template <elf_layout L>
 void list_nm_file(const file<L>& f, const nm_options& options, nm_listing& out) {
   out.is64 = L::is64;
+  // BFD opens a core file as bfd_core, never as bfd_object: GNU nm says "file format not recognized" (exit 1).
+  if (f.type() == elf::ET_CORE) {
+    out.state = nm_listing::status::unrecognized;
+    return;
+  }
   auto sections = f.sections();
   if (!sections) {
     out.state = nm_listing::status::unrecognized;
     return;
   }
   const section_table<L>& table = sections.value();
+  const auto names = table.names_status();
+  out.corrupt_shstrndx = !names && names.error().code == errc::bad_shstrndx;
+  if (bfd_refuses(f, table)) {
+    out.state = nm_listing::status::unrecognized;
+    return;
+  }
+  if (out.corrupt_shstrndx) {  // BFD warns and then reads no section header at all: "no symbols"
+    out.state = nm_listing::status::no_symbols;
+    return;
+  }
   const std::uint32_t wanted = options.dynamic ? elf::SHT_DYNSYM : elf::SHT_SYMTAB;
   if (!table.find_type(wanted)) {
     out.state = nm_listing::status::no_symbols;
@@ -215,6 +283,15 @@ void list_nm_file(const file<L>& f, const nm_options& options, nm_listing& out) 
   out.entries.reserve(symtab.size());
   for (auto s : symtab) {
     if (s.index().value == 0) continue;
+    // BFD cannot read a symbol table with SHN_XINDEX entries but no SHT_SYMTAB_SHNDX: GNU nm fails (exit 1).
+    if (s.raw_shndx() == elf::SHN_XINDEX) {
+      auto where = symtab.section_of(s);
+      if (!where && where.error().code == errc::missing_symtab_shndx) {
+        out.entries.clear();
+        out.state = nm_listing::status::bad_symbol_table;
+        return;
+      }
+    }
     const nm_symbol info = classifier.classify(symtab, s);
     if (!nm_shows(info, options.filter)) continue;
     const std::string_view name = classifier.name(symtab, s);
@@ -246,6 +323,7 @@ void list_nm_file(const file<L>& f, const nm_options& options, nm_listing& out) 
 // `bytes` (and the policy's text): they live as long as both.
 inline void list_nm_symbols(std::span<const std::byte> bytes, const nm_options& options, nm_listing& out) {
   out.state = nm_listing::status::listed;
+  out.corrupt_shstrndx = false;
   out.relocations_error.reset();
   out.entries.clear();
   auto opened = visit(bytes, [&](const auto& f) { detail::list_nm_file(f, options, out); });

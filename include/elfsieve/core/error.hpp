@@ -110,9 +110,11 @@ enum class errc : std::uint16_t {
   cannot_set_output_owner,     // fchown on the temporary failed
   cannot_copy_into_output,     // writing the result into the existing file (hard links, xattrs) failed
   cannot_preserve_dates,       // futimens failed
+  fill_overlaps_headers,       // the section to fill overlaps the file header or the program/section header table
+  fill_overlaps_section,       // the section to fill overlaps another section's contents (detail: that section)
 };
 // The last code (keep it so when adding one): tests walk every code up to it.
-inline constexpr errc last_errc = errc::cannot_preserve_dates;
+inline constexpr errc last_errc = errc::fill_overlaps_section;
 
 // Codes whose error carries the system's reason in sys_errno.
 [[nodiscard]] constexpr bool is_io_error(errc code) noexcept {
@@ -222,6 +224,9 @@ inline constexpr errc last_errc = errc::cannot_preserve_dates;
     case errc::cannot_set_output_owner: return "cannot set the file owner";
     case errc::cannot_copy_into_output: return "cannot write the result into the existing file";
     case errc::cannot_preserve_dates: return "cannot preserve the file dates";
+    case errc::fill_overlaps_headers:
+      return "section to fill overlaps the ELF header, the program headers or the section headers";
+    case errc::fill_overlaps_section: return "section to fill overlaps another section's contents";
   }
   return "unknown error";
 }
@@ -243,6 +248,7 @@ inline constexpr errc last_errc = errc::cannot_preserve_dates;
     case errc::bad_symbol_index: return "symbol ";
     case errc::unknown_version_index: return "version ";
     case errc::fill_too_large: return "bytes missing ";
+    case errc::fill_overlaps_section: return "other section ";
     case errc::fill_bad_symbol:
     case errc::symbol_in_removed_section:
     case errc::relocation_names_removed_symbol: return "symbol ";

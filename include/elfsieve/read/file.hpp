@@ -181,6 +181,12 @@ class section_table {
   [[nodiscard]] std::span<const shdr> headers() const noexcept { return headers_; }
   [[nodiscard]] std::span<const std::byte> file_bytes() const noexcept { return bytes_; }
   [[nodiscard]] section_index shstrndx() const noexcept { return names_index_; }
+  // Whether the section names can be read: the error e_shstrndx gave (bad_shstrndx, not_a_string_table, ...), if
+  // any. Readers may carry on without names; a writer must refuse, since it rebuilds the names it cannot read.
+  [[nodiscard]] result<void> names_status() const noexcept {
+    if (names_error_.code != errc{}) return names_error_;
+    return {};
+  }
 
   // Caller contract: i < size().
   [[nodiscard]] ref operator[](section_index i) const noexcept {

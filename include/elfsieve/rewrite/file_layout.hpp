@@ -1,5 +1,6 @@
 // File layout: where each kept section goes in the output. In a file with program headers, everything a segment
-// or an SHF_ALLOC section covers is pinned: it stays at its offset, because the loader maps it from there. The
+// or an SHF_ALLOC section covers is pinned: it stays at its offset, because the loader maps it from there (unless
+// a segment lies outside the file: then the program headers are another file's, see pin()). The
 // rest is laid out after the pinned prefix in input file order, each section at its alignment, and the section
 // header table last. Sections without file bytes get an offset that depends only on the section order, so that
 // rewriting an output again gives the same bytes.
@@ -53,6 +54,8 @@ class file_layout {
   [[nodiscard]] std::uint64_t size(section_index i) const noexcept { return size_[i.value]; }
   [[nodiscard]] std::uint64_t section_headers_offset() const noexcept { return shoff_; }
   [[nodiscard]] std::uint64_t total_size() const noexcept { return total_size_; }
+  // Program headers whose segment lies outside the input (a separate debug file): copied unchanged, not pinned.
+  [[nodiscard]] std::uint32_t segments_outside_file() const noexcept { return segments_outside_file_; }
 
  private:
   explicit file_layout(std::size_t sections) : offset_(sections, 0), size_(sections, 0), pinned_(sections, false) {}
@@ -73,8 +76,14 @@ class file_layout {
     // The file header is rewritten; program headers that share its bytes would change with it.
     if (phoff < sizeof(typename L::ehdr)) return make_error_at(errc::program_headers_overlap_header, phoff);
     prefix_ = std::max<std::uint64_t>(prefix_, phoff + phdrs.size() * sizeof(typename L::phdr));
+    // A separate debug file (eu-strip -f, objcopy --only-keep-debug) keeps the program headers of the executable
+    // it was split from, whose segments may lie past its end: they describe another file's bytes. GNU strip
+    // accepts such a file; so do we, pinning none of its segments (their bytes here are not theirs) but still the
+    // file header, the program header table and the allocated sections below, which are checked to be inside.
+    segments_outside_file_ = static_cast<std::uint32_t>(
+        std::count_if(phdrs.begin(), phdrs.end(), [&](const auto& p) { return !f.segment_data(p); }));
     for (const auto& p : phdrs) {
-      ELFSIEVE_TRY_VOID(f.segment_data(p));
+      if (segments_outside_file_ != 0) break;
       prefix_ = std::max<std::uint64_t>(prefix_, p.p_offset.value() + p.p_filesz.value());
     }
     for (auto s : sections) {
@@ -144,6 +153,7 @@ class file_layout {
   std::vector<std::uint64_t> offset_, size_;  // per input section (kept ones only)
   std::vector<bool> pinned_;
   std::uint64_t prefix_ = 0, shoff_ = 0, total_size_ = 0;
+  std::uint32_t segments_outside_file_ = 0;
   bool has_segments_ = false;
 };
 

@@ -33,6 +33,36 @@ struct fill_plan {
   unsigned length_width = 0;  // 0: no length field
 };
 
+namespace detail {
+
+[[nodiscard]] constexpr bool ranges_overlap(std::uint64_t a, std::uint64_t a_size, std::uint64_t b,
+                                            std::uint64_t b_size) noexcept {
+  // Both ranges lie inside the file (checked before), so the sums cannot wrap.
+  return a_size != 0 && b_size != 0 && a < b + b_size && b < a + a_size;
+}
+
+// Zeroing the target must not touch anything else the file holds: the file header, the program header table, the
+// section header table, or another section's bytes (a malformed sh_offset/sh_size can point anywhere).
+template <elf_layout L>
+[[nodiscard]] result<void> refuse_fill_overlaps(const file<L>& f, const section_table<L>& sections,
+                                                const section_ref<L>& target) noexcept {
+  const std::uint64_t at = target.offset(), size = target.size();
+  const error headers = make_error(errc::fill_overlaps_headers, target.index(), at);
+  if (ranges_overlap(at, size, 0, sizeof(typename L::ehdr))) return headers;
+  ELFSIEVE_TRY(const auto phdrs, f.program_headers());
+  if (ranges_overlap(at, size, f.header().e_phoff.value(), phdrs.size_bytes())) return headers;
+  if (ranges_overlap(at, size, f.header().e_shoff.value(), sections.headers().size_bytes())) return headers;
+  for (auto other : sections) {
+    if (other.index() == target.index() || other.index().value == 0 || other.type() == elf::SHT_NOBITS) continue;
+    if (!sections.data(other)) continue;  // bytes outside the file are not the file's: nothing to protect
+    if (ranges_overlap(at, size, other.offset(), other.size()))
+      return with_detail(make_error(errc::fill_overlaps_section, target.index(), at), other.index().value);
+  }
+  return {};
+}
+
+}  // namespace detail
+
 template <elf_layout L>
 [[nodiscard]] result<fill_plan> plan_fill(const file<L>& f, const fill_request& request) noexcept {
   ELFSIEVE_TRY(const auto sections, f.sections());
@@ -40,6 +70,7 @@ template <elf_layout L>
   if (!target) return make_error(errc::no_such_section);
   if (target->type() == elf::SHT_NOBITS) return make_error(errc::fill_bad_section, target->index(), target->offset());
   ELFSIEVE_TRY_VOID(sections.data(*target));
+  ELFSIEVE_TRY_VOID(detail::refuse_fill_overlaps(f, sections, *target));
   fill_plan plan{target->offset(), target->size(), 0, 0};
   if (request.data.size() > plan.section_size)
     return with_detail(make_error(errc::fill_too_large, target->index(), target->offset()),

@@ -111,10 +111,20 @@ struct symbol_decision {
   bool is_section = false;        // an STT_SECTION symbol (never reported; dropped when nothing names it)
 };
 
+// Which section symbols of kept sections stay when no kept relocation, group or retarget names them. GNU strip 2.40
+// (BFD marks an object's STT_SECTION symbols as debugging symbols, an executable's not): --strip-unneeded and
+// --strip-all drop them; --strip-debug drops them in a relocatable object only; with neither (-N alone) all stay.
+enum class section_symbol_rule : std::uint8_t {
+  drop_unused,          // --strip-unneeded, --strip-all, and elfsieve's default
+  keep_in_executables,  // --strip-debug: kept in ET_EXEC/ET_DYN, dropped in ET_REL
+  keep_all,             // only named symbols are asked for (-N, --strip-symbols, --policy)
+};
+
 struct strip_options {
   consumer_kind consumer = consumer_kind::automatic;
   bool unmerge = false;      // linker: retarget into SHF_MERGE sections and clear SHF_MERGE on them
   bool strip_debug = false;  // remove non-alloc debug sections (.debug*, .zdebug*, .stab*, ...)
+  section_symbol_rule section_symbols = section_symbol_rule::drop_unused;
 };
 
 struct strip_stats {

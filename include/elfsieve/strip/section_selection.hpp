@@ -27,6 +27,8 @@ class section_selection {
   template <class SectionFilter>
   [[nodiscard]] static result<section_selection> choose(const section_table<L>& sections, const strip_options& options,
                                                         SectionFilter& remove_section) {
+    // GNU strip refuses a corrupt e_shstrndx ("corrupt string table index") before it writes anything.
+    ELFSIEVE_TRY_VOID(sections.names_status());
     section_selection s(sections);
     ELFSIEVE_TRY_VOID(s.find_symbol_table(sections));
     ELFSIEVE_TRY_VOID(s.refuse_unwritable_tables(sections));

@@ -37,16 +37,18 @@ struct strip_outcome {
   bool module_signature = false;
 };
 
-// The GNU strip/objcopy meaning of "unneeded" (binutils filter_symbols, --strip-unneeded): in an object that
-// will be linked again, global, weak and common symbols are needed; everything else only if a relocation names
-// it. Section symbols and symbol 0 are the plan's business.
+// The GNU strip/objcopy meaning of "unneeded" (binutils 2.40 filter_symbols, --strip-unneeded): in an object
+// that will be linked again, defined global symbols, weak symbols (defined or not) and common symbols are
+// needed; everything else only if a relocation names it. BFD gives an undefined STB_GLOBAL symbol no BSF_GLOBAL
+// flag and an STB_GNU_UNIQUE symbol only BSF_GNU_UNIQUE, so both go unless referenced, like a local symbol.
+// Section symbols and symbol 0 are the plan's business.
 template <elf_layout L>
 [[nodiscard]] symbol_request unneeded_request(const symbol_context<L>& c, bool relocatable) noexcept {
   if (c.is_null_symbol() || c.is_section_symbol()) return symbol_request::keep;
   const auto bind = c.symbol.bind();
-  const bool global = bind == elf::STB_GLOBAL || bind == elf::STB_WEAK || bind == elf::STB_GNU_UNIQUE;
-  if (relocatable && !c.is_undefined() && (global || c.where.where == symbol_section::kind::common))
-    return symbol_request::keep;
+  const bool common = c.where.where == symbol_section::kind::common;
+  const bool needed = bind == elf::STB_WEAK || common || (bind == elf::STB_GLOBAL && !c.is_undefined());
+  if (relocatable && needed) return symbol_request::keep;
   return symbol_request::remove_if_unreferenced;
 }
 

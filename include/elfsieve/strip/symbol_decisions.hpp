@@ -375,8 +375,19 @@ class symbol_decisions {
     }
   }
 
+  // Whether the section symbols of kept sections stay whatever names them (strip_options::section_symbols).
+  [[nodiscard]] static bool keeps_all_section_symbols(const strip_inputs<L>& in) noexcept {
+    switch (in.options.section_symbols) {
+      case section_symbol_rule::drop_unused: return false;
+      case section_symbol_rule::keep_in_executables: return in.object.type() != elf::ET_REL;
+      case section_symbol_rule::keep_all: return true;
+    }
+    return false;
+  }
+
   // Like BFD, drop the section symbols nothing names: no kept relocation, no group, no retarget.
   void drop_unnamed_section_symbols(const strip_inputs<L>& in) {
+    if (keeps_all_section_symbols(in)) return;
     std::vector<bool> targeted(section_flags_.size(), false);
     for (const symbol_decision& d : decisions_)
       if (d.action == symbol_action::retarget) targeted[d.detail] = true;
@@ -397,9 +408,11 @@ class symbol_decisions {
   // no kept section uses it (no relocations, groups or links name it).
   void drop_empty_symbol_table(const strip_inputs<L>& in, section_selection<L>& selection) {
     const section_index symtab = in.symbols.section();
+    const bool section_symbols_count = keeps_all_section_symbols(in);
     for (std::size_t i = 1; i < decisions_.size(); ++i) {
       const symbol_decision& d = decisions_[i];
-      if (d.action == symbol_action::keep && d.reason != keep_reason::section_symbol) return;
+      if (d.action == symbol_action::keep && (section_symbols_count || d.reason != keep_reason::section_symbol))
+        return;
     }
     const std::uint32_t strtab = in.sections[symtab].link();
     for (auto s : in.sections) {
