@@ -109,7 +109,8 @@ TEST_CASE("fill.refuses_a_range_over_headers_or_another_section", "[fill]") {
     if (c.code == errc::fill_overlaps_section) CHECK(out.error().detail == symtab.index().value);
   }
   // Adjacent is not overlapping: right after the file header, and ending where the section headers begin.
-  CHECK(fill_section(with_section_range(input, ".reserved", 64, 2), request).error().code != errc::fill_overlaps_headers);
+  CHECK(fill_section(with_section_range(input, ".reserved", 64, 2), request).error().code !=
+        errc::fill_overlaps_headers);
   SECTION("program headers") {
     const auto exe = dir / "exe";
     write_text(dir / "main.c", "int main(void) { return 0; }\n");
@@ -182,7 +183,8 @@ TEST_CASE("fill.linked_program_prints_the_filled_data", "[fill]") {
     const auto broken = with_section_range(bytes, ".elfsieve_reserved", f->header().e_shoff.value(), 64);
     std::ofstream(prog, std::ios::binary | std::ios::trunc)
         .write(reinterpret_cast<const char*>(broken.data()), static_cast<std::streamsize>(broken.size()));
-    auto r = run_process({ELFSIEVE_FILL_PATH, "--section", ".elfsieve_reserved", "--data", (dir / "data").string(), prog});
+    auto r =
+        run_process({ELFSIEVE_FILL_PATH, "--section", ".elfsieve_reserved", "--data", (dir / "data").string(), prog});
     CHECK(r.status == 1);
     CHECK(r.err.find("overlaps the ELF header, the program headers or the section headers") != std::string::npos);
     CHECK(read_bytes(prog) == broken);

@@ -101,24 +101,24 @@ std::vector<std::byte> core_file() {
   const unsigned char ident[] = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0};
   std::memcpy(b.data(), ident, sizeof ident);
   put(16, elf::ET_CORE, 2);
-  put(18, 62, 2);      // EM_X86_64
-  put(20, 1, 4);       // e_version
-  put(32, 64, 8);      // e_phoff
-  put(52, 64, 2);      // e_ehsize
-  put(54, 56, 2);      // e_phentsize
-  put(56, 2, 2);       // e_phnum
-  put(64, 4, 4);       // PT_NOTE
+  put(18, 62, 2);  // EM_X86_64
+  put(20, 1, 4);   // e_version
+  put(32, 64, 8);  // e_phoff
+  put(52, 64, 2);  // e_ehsize
+  put(54, 56, 2);  // e_phentsize
+  put(56, 2, 2);   // e_phnum
+  put(64, 4, 4);   // PT_NOTE
   put(64 + 8, 0x100, 8);
   put(64 + 32, 0x20, 8);
   put(64 + 40, 0x20, 8);
-  put(120, 1, 4);      // PT_LOAD
+  put(120, 1, 4);  // PT_LOAD
   put(120 + 8, 0x180, 8);
   put(120 + 16, 0x400000, 8);
   put(120 + 32, 0x40, 8);
   put(120 + 40, 0x40, 8);
-  put(0x100, 5, 4);    // namesz
-  put(0x104, 8, 4);    // descsz
-  put(0x108, 1, 4);    // NT_PRSTATUS
+  put(0x100, 5, 4);  // namesz
+  put(0x104, 8, 4);  // descsz
+  put(0x108, 1, 4);  // NT_PRSTATUS
   std::memcpy(b.data() + 0x10c, "CORE", 5);
   return b;
 }
@@ -217,9 +217,10 @@ TEST_CASE("gnu_parity.separate_debug_file_strips", "[strip][strip_tool][gnu_pari
     return;
   }
   const auto dir = parity_dir("debug_file");
-  write_file(dir / "p.c", std::string("#include <stdio.h>\nstatic int counter;\nint global_data = 3;\n"
-                                      "int helper(int x) { return x * 2 + counter++; }\n"
-                                      "int main(int c, char** v) { (void)v; printf(\"%d\\n\", helper(c)); return 0; }\n"));
+  write_file(dir / "p.c",
+             std::string("#include <stdio.h>\nstatic int counter;\nint global_data = 3;\n"
+                         "int helper(int x) { return x * 2 + counter++; }\n"
+                         "int main(int c, char** v) { (void)v; printf(\"%d\\n\", helper(c)); return 0; }\n"));
   const auto exe = dir / "p", debug = dir / "p.debug", only = dir / "p.only";
   REQUIRE(run_process({"gcc", "-g", "-O1", "-o", exe.string(), (dir / "p.c").string()}).ok());
   REQUIRE(run_process({"objcopy", "--only-keep-debug", exe.string(), only.string()}).ok());
@@ -237,7 +238,8 @@ TEST_CASE("gnu_parity.separate_debug_file_strips", "[strip][strip_tool][gnu_pari
       e.insert(e.end(), {"-o", again.string(), ours.string()});
       REQUIRE(run_process(e).ok());
       CHECK(read_bytes(again) == read_bytes(ours));
-      CHECK(run_process({"readelf", "-hSW", ours.string()}).err == run_process({"readelf", "-hSW", input.string()}).err);
+      CHECK(run_process({"readelf", "-hSW", ours.string()}).err ==
+            run_process({"readelf", "-hSW", input.string()}).err);
     }
     CHECK(run_process({ELFSIEVE_NM_PATH, input.string()}).status == run_process({"nm", input.string()}).status);
   }
@@ -269,8 +271,8 @@ TEST_CASE("gnu_parity.nm_exit_status_equals_gnu_nm", "[nm][gnu_parity]") {
       const bool expected = std::any_of(stricter.begin(), stricter.end(), [&](const std::string& s) {
         return name.find("." + s + ".") != std::string::npos;
       });
-      const std::string line = name + (dynamic ? " -D" : "") + ": GNU " + std::to_string(gs) + ", elfsieve " +
-                               std::to_string(es);
+      const std::string line =
+          name + (dynamic ? " -D" : "") + ": GNU " + std::to_string(gs) + ", elfsieve " + std::to_string(es);
       (expected && gs == 0 && es == 1 ? differing : mismatches).push_back(line);
     }
   };

@@ -1,8 +1,8 @@
 // elfsieve-strip as a drop-in for GNU strip, over every committed corpus object: the same named symbols, nm -a
-// listing (section symbols included) and section list as GNU strip for -g, --strip-unneeded, -N (a symbol no relocation names) and -g -R .comment; -g sizes within
-// 1% of GNU's; readelf -aW silent and eu-elflint no worse than on the input; the motivating case (GNU objcopy
-// refuses, elfsieve strips, the oracle agrees); idempotence, determinism across -j, input untouched; in-place runs
-// with a broken file among good ones.
+// listing (section symbols included) and section list as GNU strip for -g, --strip-unneeded, -N (a symbol no relocation
+// names) and -g -R .comment; -g sizes within 1% of GNU's; readelf -aW silent and eu-elflint no worse than on the input;
+// the motivating case (GNU objcopy refuses, elfsieve strips, the oracle agrees); idempotence, determinism across -j,
+// input untouched; in-place runs with a broken file among good ones.
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -60,7 +60,9 @@ std::vector<std::string> named_symbols(const std::filesystem::path& p) {
 }
 
 // Every symbol as GNU nm -a lists it (section symbols included: GNU strip -g keeps an executable's unused ones).
-std::vector<std::string> nm_all(const std::filesystem::path& p) { return lines_of(run_process({"nm", "-a", p.string()}).out); }
+std::vector<std::string> nm_all(const std::filesystem::path& p) {
+  return lines_of(run_process({"nm", "-a", p.string()}).out);
+}
 
 std::vector<std::string> section_names(const std::filesystem::path& p) {
   std::vector<std::string> out;

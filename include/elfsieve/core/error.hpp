@@ -105,13 +105,13 @@ enum class errc : std::uint16_t {
   not_regular_file,  // an input is a FIFO, a device or a socket (GNU: "is not an ordinary file")
   file_truncated,    // the input shrank while it was read (mapped_file::check_intact)
   // in-place output (io/output_file.hpp)
-  cannot_open_output,          // the file to replace cannot be opened for writing (permission, ETXTBSY ...)
-  output_changed,              // the file to replace is no longer the input that was read (another inode)
-  cannot_set_output_owner,     // fchown on the temporary failed
-  cannot_copy_into_output,     // writing the result into the existing file (hard links, xattrs) failed
-  cannot_preserve_dates,       // futimens failed
-  fill_overlaps_headers,       // the section to fill overlaps the file header or the program/section header table
-  fill_overlaps_section,       // the section to fill overlaps another section's contents (detail: that section)
+  cannot_open_output,       // the file to replace cannot be opened for writing (permission, ETXTBSY ...)
+  output_changed,           // the file to replace is no longer the input that was read (another inode)
+  cannot_set_output_owner,  // fchown on the temporary failed
+  cannot_copy_into_output,  // writing the result into the existing file (hard links, xattrs) failed
+  cannot_preserve_dates,    // futimens failed
+  fill_overlaps_headers,    // the section to fill overlaps the file header or the program/section header table
+  fill_overlaps_section,    // the section to fill overlaps another section's contents (detail: that section)
 };
 // The last code (keep it so when adding one): tests walk every code up to it.
 inline constexpr errc last_errc = errc::fill_overlaps_section;

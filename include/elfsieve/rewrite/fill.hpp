@@ -127,8 +127,7 @@ template <output_sink Sink>
     std::byte length[8] = {};
     if (plan.length_width == 4)
       store<std::uint32_t, L::endianness>(length, static_cast<std::uint32_t>(request.data.size()));
-    else if (plan.length_width == 8)
-      store<std::uint64_t, L::endianness>(length, request.data.size());
+    else if (plan.length_width == 8) store<std::uint64_t, L::endianness>(length, request.data.size());
     if (plan.length_width != 0) ELFSIEVE_TRY_VOID(sink.write(plan.length_offset, std::span(length, plan.length_width)));
     return {};
   });

@@ -47,8 +47,8 @@ class gnu_strip {
     plan_ = o_.plan;
     plan_.strip_debug = plan_.strip_debug || o_.strip_unneeded || strips_all();
     plan_.section_symbols = o_.strip_unneeded || strips_all() ? section_symbol_rule::drop_unused
-                            : o_.plan.strip_debug                ? section_symbol_rule::keep_in_executables
-                                                                 : section_symbol_rule::keep_all;
+                            : o_.plan.strip_debug             ? section_symbol_rule::keep_in_executables
+                                                              : section_symbol_rule::keep_all;
   }
 
   // -s, or GNU strip's default: no -g, --strip-unneeded, -N, --strip-symbols or --policy.

@@ -411,8 +411,7 @@ class symbol_decisions {
     const bool section_symbols_count = keeps_all_section_symbols(in);
     for (std::size_t i = 1; i < decisions_.size(); ++i) {
       const symbol_decision& d = decisions_[i];
-      if (d.action == symbol_action::keep && (section_symbols_count || d.reason != keep_reason::section_symbol))
-        return;
+      if (d.action == symbol_action::keep && (section_symbols_count || d.reason != keep_reason::section_symbol)) return;
     }
     const std::uint32_t strtab = in.sections[symtab].link();
     for (auto s : in.sections) {
