@@ -68,6 +68,7 @@ constexpr const char* usage_text =
     "Report lines: FILE: removed SYM | retargeted SYM: N relocations now name section SEC |\n"
     "resolved SYM: N relocations now absolute | kept SYM: REASON, then FILE: summary: ...\n"
     "Module signatures appended to a file are not copied (a warning says so; sign after stripping).\n"
+    "Inputs must be ordinary files; one that shrinks while it is read is not written (\"file truncated\").\n"
     "Exit status: 0 on success, 1 if any file could not be stripped (that file and any previous output are\n"
     "left untouched; the other files are still processed), 2 on a usage error.\n";
 
