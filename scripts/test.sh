@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # The test command: installs missing Debian packages, then builds and tests twice: with g++ (warnings as errors),
 # and with clang++ under ASan+UBSan, whose build also holds the libFuzzer fuzzers (replay, then a short fuzzing run
-# of each). Ends with the fuzzing summary; any failure stops it with a non-zero exit.
+# of each). Ends with one summary line (tests passed per build, executions per fuzzer, duration); any failure stops
+# it with a non-zero exit. Build trees are kept in build/gcc and build/clang: a second run configures nothing again
+# and rebuilds only what changed.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+started=$SECONDS
 bash scripts/install-deps.sh
 jobs=$(nproc)
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
 
 echo "== layout and style: include graph, clang-format"
 python3 scripts/check-layers.py include
@@ -18,14 +23,27 @@ fuzz_seconds=${ELFSIEVE_FUZZ_SECONDS:-60}
 configure_and_build() {
   local dir=$1
   shift
-  cmake -S . -B "build/$dir" -G Ninja -DELFSIEVE_WERROR=ON "$@" >/dev/null
+  if [[ ! -f build/$dir/CMakeCache.txt ]]; then
+    cmake -S . -B "build/$dir" -G Ninja -DELFSIEVE_WERROR=ON "$@" >/dev/null
+  fi
   cmake --build "build/$dir" -j"$jobs"
+}
+
+# run_ctest DIR: ctest over build/DIR; keeps its "N% tests passed, ... out of M" line for the summary.
+run_ctest() {
+  ctest --test-dir "build/$1" -j"$jobs" --output-on-failure | tee "$logs/ctest-$1.log"
+}
+passed_line() {
+  local line
+  line=$(grep -E '^[0-9]+% tests passed' "$logs/ctest-$1.log" | tail -n 1)
+  # "100% tests passed, 0 tests failed out of 685" -> "685/685"; skipped tests are counted by ctest as passed.
+  sed -E 's/^.* ([0-9]+) tests? failed out of ([0-9]+).*$/\1 \2/' <<<"$line" | awk '{ printf "%d/%d", $2 - $1, $2 }'
 }
 
 echo "== g++: build and test"
 configure_and_build gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DELFSIEVE_BUILD_BENCHMARKS=ON \
   -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
-ctest --test-dir build/gcc -j"$jobs" --output-on-failure
+run_ctest gcc
 
 echo "== clang-tidy (.clang-tidy) over the tools, the fuzz harnesses and the no-exceptions check"
 printf '%s\n' examples/*.cpp fuzz/fuzz_*.cpp tests/noexcept_check.cpp |
@@ -34,11 +52,23 @@ printf '%s\n' examples/*.cpp fuzz/fuzz_*.cpp tests/noexcept_check.cpp |
 echo "== clang++ with ASan+UBSan: build and test, libFuzzer replay and a ${fuzz_seconds}s fuzzing run of each fuzzer"
 configure_and_build clang -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DELFSIEVE_SANITIZE=ON -DELFSIEVE_BUILD_FUZZERS=ON
-ctest --test-dir build/clang -j"$jobs" --output-on-failure
-fuzz_corpus=$(mktemp -d)
-trap 'rm -rf "$fuzz_corpus"' EXIT
+run_ctest clang
+fuzz_corpus=$logs/fuzz-corpus
+mkdir "$fuzz_corpus"
+fuzz_summary=""
 for fuzzer in build/clang/bin/fuzz_*; do
-  echo "== $(basename "$fuzzer"): ${fuzz_seconds}s"
-  "$fuzzer" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -print_final_stats=1 "$fuzz_corpus" fuzz/regressions \
-    2>&1 | tail -n 12
+  name=$(basename "$fuzzer")
+  echo "== $name: ${fuzz_seconds}s"
+  if ! "$fuzzer" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -print_final_stats=1 "$fuzz_corpus" \
+    fuzz/regressions >"$logs/$name.log" 2>&1; then
+    tail -n 60 "$logs/$name.log"
+    echo "== $name failed (its crash input is in the current directory: crash-*)" >&2
+    exit 1
+  fi
+  tail -n 12 "$logs/$name.log"
+  executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$logs/$name.log" | tail -n 1)
+  fuzz_summary+=" $name ${executions:-?} runs,"
 done
+elapsed=$((SECONDS - started))
+printf '== summary: g++ %s tests passed, clang++ ASan+UBSan %s, fuzzing (%ss each):%s no crash; %dm%02ds\n' \
+  "$(passed_line gcc)" "$(passed_line clang)" "$fuzz_seconds" "${fuzz_summary%,}" $((elapsed / 60)) $((elapsed % 60))
