@@ -19,8 +19,9 @@ policy=crc,ksymtab
 echo "== building elfsieve-nm, elfsieve-strip, elfsieve-undefs, elfsieve-fill in build/release (Release, no tests)"
 launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+mkdir -p build
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DELFSIEVE_BUILD_TESTS=OFF "${launcher[@]}" \
-  >build/release.configure.log 2>&1 || { cat build/release.configure.log; exit 1; }
+  >build/release-configure.log 2>&1 || { cat build/release-configure.log; exit 1; }
 build_start=$SECONDS
 if ! cmake --build build/release 2>&1 | tee build/release/build.log |
   sed -u -n -e 's|^\[\([0-9]*/[0-9]*\)\] Building CXX object .*/\([^/]*\)\.o$|   [\1] compiling \2|p' \
