@@ -56,7 +56,7 @@ if LC_ALL=C objcopy --strip-debug --strip-symbols=$t/list $t/in.ko $t/gnu.ko 2>$
   for f in gnu elfsieve; do nm -a $t/$f.ko >$t/$f.nm; readelf -rW $t/$f.ko | sed "s/ at offset 0x[0-9a-f]*//" >$t/$f.rel; done
   if cmp -s $t/gnu.nm $t/elfsieve.nm && cmp -s $t/gnu.rel $t/elfsieve.rel; then echo "ok, same symbols+relocs"; else echo "ok, DIFFERENT"; fi
 else
-  echo "refused: exit $?, $(grep -c "named in a relocation" $t/gnu.err) of $(wc -l <$t/gnu.err) lines \"named in a relocation\", output $(test -e $t/gnu.ko && echo written || echo none)"
+  echo "refused: exit $?, $(grep -c "named in a relocation" $t/gnu.err) reasons, $(grep -vc "named in a relocation" $t/gnu.err) other lines, $(test -e $t/gnu.ko && echo OUTPUT WRITTEN || echo no output)"
 fi'
 
 echo
@@ -96,7 +96,7 @@ bytes() {
 echo "Per module: GNU objcopy's result; elfsieve-strip's symbols removed / retargeted (their relocations now name"
 echo "the section symbol) / kept; bytes before -> after elfsieve: the file and its .symtab+.strtab, then the debug"
 echo "sections' and the signature trailer's bytes removed (the rest is section headers and alignment)."
-row='%-26s %-40s %-16s %19s %17s %9s %5s\n'
+row='%-26s %-55s %-16s %19s %17s %9s %5s\n'
 # shellcheck disable=SC2059
 printf "$row" module "GNU objcopy" "elfsieve rm/rt/k" "file bytes" ".symtab+.strtab" "debug" sig
 declare -A arch_n arch_refused arch_reasons arch_same arch_diff arch_removed arch_retargeted arch_kept \
@@ -119,11 +119,8 @@ for m in "${modules[@]}"; do
     ok*) arch_diff[$a]=$((arch_diff[$a] + 1)) ;;
     refused*)
       arch_refused[$a]=$((arch_refused[$a] + 1))
-      status=$(sed -n 's/^refused: exit \([0-9]*\),.*/\1/p' <<<"$gnu")
-      reasons=$(sed -n 's/^refused: exit [0-9]*, \([0-9]*\) of.*/\1/p' <<<"$gnu")
+      reasons=$(sed -n 's/^refused: exit [0-9]*, \([0-9]*\) reasons.*/\1/p' <<<"$gnu")
       arch_reasons[$a]=$((arch_reasons[$a] + reasons))
-      case $gnu in *"output none") output="no output" ;; *) output="OUTPUT WRITTEN" ;; esac
-      gnu="refused: exit $status, $reasons reasons, $output"
       ;;
   esac
   summary=$(grep -F "${m%.xz}: summary:" "$work/report.txt")
