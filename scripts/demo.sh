@@ -49,6 +49,7 @@ while IFS= read -r -d '' f; do
 done < <(find corpus -path corpus/cache -prune -o -type f \( -name '*.ko' -o -name '*.ko.xz' \) -print0 | sort -z)
 
 # ---- The comparison, one module at a time: these exact commands produce each GNU column below.
+# shellcheck disable=SC2016 # $m and $t expand when the commands run, not here
 compare='xz -dcf corpus/$m >$t/in.ko
 '"$bin"'/elfsieve-nm --policy='"$policy"' $t/in.ko | awk '"'"'{print $NF}'"'"' >$t/list
 '"$bin"'/elfsieve-strip --policy='"$policy"' --strip-debug -o $t/elfsieve.ko $t/in.ko 2>/dev/null
@@ -79,8 +80,8 @@ short=("${modules[@]%.xz}")
 # Byte accounting of one file: .symtab+.strtab bytes, debug section bytes (.debug*, .zdebug*, their relocation
 # sections), signature trailer bytes, file bytes.
 bytes() {
-  local symtab=0 debug=0 sig=0 name type addr off size rest
-  while read -r name type addr off size rest; do
+  local symtab=0 debug=0 sig=0 name size
+  while read -r name _ _ _ size _; do
     case $name in
       .symtab | .strtab) symtab=$((symtab + 16#$size)) ;;
       .debug* | .zdebug* | .rel.debug* | .rela.debug*) debug=$((debug + 16#$size)) ;;
@@ -108,7 +109,12 @@ for m in "${modules[@]}"; do
   if [ -z "${arch_n[$a]:-}" ]; then
     archs+=("$a")
     for v in arch_n arch_refused arch_reasons arch_same arch_diff arch_removed arch_retargeted arch_kept arch_debug \
-      arch_symtab_before arch_symtab_after arch_signed; do declare -n ref=$v; ref[$a]=0; unset -n ref; done
+      arch_symtab_before arch_symtab_after arch_signed; do
+      declare -n counter=$v
+      # shellcheck disable=SC2034 # counter names one of the arrays
+      counter[$a]=0
+      unset -n counter
+    done
   fi
   t=$work/cmp/${m//\//_}
   mkdir -p "$t"
