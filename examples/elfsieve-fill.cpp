@@ -11,6 +11,7 @@
 #include "elfsieve/io/mapped_file.hpp"
 #include "elfsieve/io/output_file.hpp"
 #include "elfsieve/io/truncation_guard.hpp"
+#include "elfsieve/kernel/module.hpp"
 #include "elfsieve/rewrite/fill.hpp"
 #include "tool.hpp"
 
@@ -32,6 +33,8 @@ constexpr const char* usage_text =
     "  -V, --version              display the version and exit\n"
     "\n"
     "If the data does not fit, nothing is written and the message says by how many bytes.\n"
+    "A module signature appended to OBJECT is copied but no longer matches (a warning says so; sign after\n"
+    "filling).\n"
     "Exit status: 0 on success, 1 if OBJECT cannot be filled, 2 on a usage error.\n";
 
 int fail(const char* file, const elfsieve::error& e) {
@@ -101,6 +104,13 @@ int main(int argc, char** argv) {
     }
     return fail(elfsieve::is_io_error(e.code) ? target : object, e);
   }
+  // The signature covers every byte before it, the filled section's included (strip drops it; fill keeps the
+  // layout, so it stays, stale): the module loader would refuse the module under CONFIG_MODULE_SIG_FORCE. Read
+  // before the commit, which may copy the result into the mapped inode.
+  const bool signed_module = elfsieve::kernel::ends_with_module_signature(input->bytes());
   if (auto w = out->commit(); !w) return fail(target, w.error());
+  if (signed_module)
+    std::fprintf(stderr, "%s: %s: warning: module signature no longer valid (sign the filled module again)\n",
+                 program_name, target);
   return 0;
 }

@@ -70,7 +70,10 @@ bool display_file(const char* path, const options& opt, elfsieve::nm_listing& li
     report(out, "Warning: '%s' is not an ordinary file", path);
     return false;
   }
-  if (st.st_size < 1) return false;  // GNU nm skips empty files without a word
+  if (st.st_size < 1) {  // GNU nm fails here without a word (exit status 1); elfsieve-nm says why
+    report(out, "%s: file format not recognized (empty file)", path);
+    return false;
+  }
 
   // The stat above names the common refusals as GNU does; the open refuses them again (without blocking) if the
   // path changed in between.
@@ -189,12 +192,14 @@ bool display_file(const char* path, const options& opt, elfsieve::nm_listing& li
   std::exit(status);
 }
 
+// A bad option argument: GNU nm's message, then the usage-error convention of every elfsieve tool (exit status 2;
+// GNU nm exits 1).
 [[noreturn]] void fatal(const char* format, const char* arg) {
   std::fflush(stdout);
   std::fprintf(stderr, "%s: ", program_name);
   std::fprintf(stderr, format, arg);
   std::fputc('\n', stderr);
-  std::exit(1);
+  std::exit(tool::try_help());
 }
 
 }  // namespace
@@ -282,7 +287,7 @@ int main(int argc, char** argv) {
       case opt_without_versions: opt.list.with_versions = false; break;
       case opt_policy: policy_text = optarg; break;
       case opt_why: opt.list.why = true; break;
-      default: usage(stderr, 1);
+      default: return tool::try_help();  // getopt said what is wrong; GNU nm prints the whole usage, exit 1
     }
   }
   if (show_version) {
@@ -291,7 +296,7 @@ int main(int argc, char** argv) {
   }
   if (opt.list.why && policy_text == nullptr) {
     std::fprintf(stderr, "%s: --why needs --policy\n", program_name);
-    return 2;
+    return tool::try_help();
   }
   std::optional<elfsieve::policy_expr> policy;
   if (policy_text != nullptr) {
@@ -307,5 +312,6 @@ int main(int argc, char** argv) {
   for (int i = optind; i < argc; ++i)
     if (!display_file(args[static_cast<std::size_t>(i)], opt, listing, out)) ++failures;
   out.flush();
-  return failures;
+  // GNU nm's status: the number of files it could not list; held below 256, where GNU's wraps around to 0.
+  return std::min(failures, 255);
 }

@@ -22,7 +22,7 @@
 namespace {
 
 constexpr const char* usage_text =
-    "Usage: elfsieve-undefs [OPTION]... FILE...\n"
+    "Usage: %s [OPTION]... FILE...\n"
     "List the symbols that kernel module objects (.o, .ko) need from the kernel, the way\n"
     "scripts/gen_autoksyms.sh does: the symbols `nm` shows as U, a leading '.' (ppc64 ELFv1) removed,\n"
     "sorted bytewise, unique, without __this_module.\n"
@@ -33,20 +33,24 @@ constexpr const char* usage_text =
     "  -m, --module-layout     also need module_layout (kernels with CONFIG_MODVERSIONS)\n"
     "  -c, --check=FILE        print nothing and exit 0 when FILE (an autoksyms.h, or a name list) already\n"
     "                          covers every needed symbol, so no relink is needed; otherwise print the\n"
-    "                          missing names and exit 1\n"
+    "                          missing names and exit 3\n"
     "  -T, --files-from=FILE   read further object names from FILE, one per line ('-' for standard input)\n"
     "  -o, --output=FILE       write to FILE (replaced atomically) instead of standard output\n"
     "  -h, --help              display this help and exit\n"
     "  -V, --version           display the version and exit\n"
     "\n"
-    "Exit status: 0 on success, 1 when --check finds missing symbols, 2 on a usage error or an\n"
-    "unreadable or malformed input file.\n";
+    "Exit status: 0 on success, 1 if an object or the output could not be processed (the other objects\n"
+    "are still read, nothing is written), 2 on a usage error (including an option's FILE that cannot be\n"
+    "read), 3 when --check finds missing symbols.\n";
+
+// --check's answer "not covered": a result, not a failure, so it stays apart from 1 and 2.
+constexpr int exit_check_missing = 3;
 
 }  // namespace
 
 int main(int argc, char** argv) {
   elfsieve::install_truncation_guard();
-  tool::program_name = "elfsieve-undefs";
+  tool::set_program_name(argc, argv);
   enum class format { list, autoksyms_h } fmt = format::list;
   std::vector<const char*> whitelists, lists;
   const char* check_file = nullptr;
@@ -67,17 +71,14 @@ int main(int argc, char** argv) {
       case 'f':
         if (std::strcmp(optarg, "list") == 0) fmt = format::list;
         else if (std::strcmp(optarg, "autoksyms-h") == 0) fmt = format::autoksyms_h;
-        else {
-          std::fprintf(stderr, "elfsieve-undefs: unknown format '%s' (expected list or autoksyms-h)\n", optarg);
-          return 2;
-        }
+        else tool::usage_error("unknown format '%s' (expected list or autoksyms-h)", optarg);
         break;
       case 'w': whitelists.push_back(optarg); break;
       case 'm': module_layout = true; break;
       case 'c': check_file = optarg; break;
       case 'T': lists.push_back(optarg); break;
       case 'o': output_file = optarg; break;
-      case 'h': std::fputs(usage_text, stdout); return 0;
+      case 'h': std::printf(usage_text, tool::program_name); return 0;
       case 'V': std::printf("elfsieve-undefs (elfsieve) %s\n", ELFSIEVE_VERSION); return 0;
       default: return tool::try_help();
     }
@@ -100,7 +101,7 @@ int main(int argc, char** argv) {
     auto done =
         mapped ? elfsieve::kernel::for_each_undefined(mapped->bytes(), add) : elfsieve::result<void>(mapped.error());
     if (mapped) {
-      if (auto intact = mapped->check_intact(); !intact) done = intact.error();  // file truncated: exit status 2
+      if (auto intact = mapped->check_intact(); !intact) done = intact.error();  // file truncated: exit status 1
     }
     if (!done) {
       tool::print_file_error(path.c_str(), done.error());
@@ -109,7 +110,7 @@ int main(int argc, char** argv) {
   }
   if (module_layout) needed.add("module_layout");
   for (const char* w : whitelists) needed.add_words(tool::read_text_or_exit(w));
-  if (trouble) return 2;
+  if (trouble) return tool::exit_file_error;
 
   std::string out;
   int status = 0;
@@ -118,19 +119,19 @@ int main(int argc, char** argv) {
   if (check_file == nullptr && fmt == format::autoksyms_h) out = needed.autoksyms_header();
   else
     for (const auto& name : needed.sorted()) {
-      if (known.contains(name)) continue;  // --check: only the missing names, then exit status 1
+      if (known.contains(name)) continue;  // --check: only the missing names, then exit status 3
       out.append(name).push_back('\n');
-      status = check_file != nullptr ? 1 : 0;
+      status = check_file != nullptr ? exit_check_missing : 0;
     }
   if (output_file != nullptr) {
     const auto bytes = std::as_bytes(std::span(out.data(), out.size()));
     if (auto w = elfsieve::write_file_atomically(output_file, bytes); !w) {
       tool::print_file_error(output_file, w.error());
-      return 2;
+      return tool::exit_file_error;
     }
   } else if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
-    std::fprintf(stderr, "elfsieve-undefs: write error: %s\n", std::strerror(errno));
-    return 2;
+    std::fprintf(stderr, "%s: write error: %s\n", tool::program_name, std::strerror(errno));
+    return tool::exit_file_error;
   }
   return status;
 }

@@ -25,11 +25,23 @@
 
 namespace tool {
 
-// Like GNU tools, a tool names itself in messages by argv[0].
+// The exit statuses every tool uses (README.md, "Messages and exit statuses"): 0 success, 1 a file could not be
+// processed, 2 a usage error; elfsieve-nm counts failed files as GNU nm does, elfsieve-undefs --check adds 3.
+inline constexpr int exit_file_error = 1;
+inline constexpr int exit_usage = 2;
+
+// A tool names itself in messages by the last component of argv[0] ("elfsieve-strip", never a build path), the
+// same for every tool however it was started. argv[0] is shortened too, for getopt's own messages.
 inline const char* program_name = "elfsieve";
 
 inline void set_program_name(int argc, char** argv) {
-  if (argc > 0 && argv[0] != nullptr && argv[0][0] != '\0') program_name = argv[0];
+  if (argc < 1 || argv[0] == nullptr) return;
+  char* name = argv[0];
+  for (char* p = argv[0]; *p != '\0'; ++p)
+    if (*p == '/' && p[1] != '\0') name = p + 1;
+  if (*name == '\0' || *name == '/') return;
+  argv[0] = name;
+  program_name = name;
 }
 
 // The new-handler: as GNU tools do when memory runs out, "prog: memory exhausted" and exit status 1, instead of an
@@ -76,7 +88,7 @@ inline void appendf(std::string& s, const char* format, ...) {
 // "Try 'prog --help' for more information." on stderr; returns the exit status of a usage error, 2.
 inline int try_help() {
   std::fprintf(stderr, "Try '%s --help' for more information.\n", program_name);
-  return 2;
+  return exit_usage;
 }
 
 // "prog: message\nTry 'prog --help' for more information.\n" on stderr, exit status 2.
@@ -107,7 +119,7 @@ inline std::string read_text_or_exit(const char* path) {
   auto text = elfsieve::read_text_file(path);
   if (!text) {
     print_file_error(path, text.error());
-    std::exit(2);
+    std::exit(exit_usage);
   }
   return std::move(text.value());
 }
@@ -118,7 +130,7 @@ inline std::string read_stdin_or_exit() {
   auto text = elfsieve::read_text_fd(0);
   if (!text) {
     print_file_error("-", text.error());
-    std::exit(2);
+    std::exit(exit_usage);
   }
   return std::move(text.value());
 }
@@ -131,7 +143,7 @@ inline elfsieve::policy_expr parse_policy_or_exit(const char* expression) {
     std::fflush(stdout);
     std::fprintf(stderr, "%s: --policy: %s", program_name,
                  elfsieve::format_policy_error(parsed.error(), expression, loader.failed_path).c_str());
-    std::exit(2);
+    std::exit(exit_usage);
   }
   return std::move(parsed.value());
 }

@@ -1,5 +1,6 @@
 # Extracts the C++ example from README.md, compiles it against the source tree and runs it on itself, so the
-# README's API example cannot drift from the code.
+# README's API example cannot drift from the code; then on a missing file, a directory and a text file, where it
+# must print the error (issue #11): exit status 1, the reason, and no section number it does not know.
 file(READ ${SOURCE_DIR}/README.md readme)
 string(REGEX MATCH "```cpp\n(.*)\n```\n\nRules the library keeps" found "${readme}")
 if(NOT found)
@@ -21,3 +22,16 @@ execute_process(COMMAND ${WORK_DIR}/readme_example ${WORK_DIR}/readme_example RE
 if(NOT rc EQUAL 0 OR NOT out MATCHES "printf")
   message(FATAL_ERROR "README example failed on its own binary (${rc}):\n${out}")
 endif()
+file(WRITE ${WORK_DIR}/not-elf.txt "a text file, long enough for an ELF header, but not an ELF object at all\n")
+file(MAKE_DIRECTORY ${WORK_DIR}/a-directory)
+foreach(case "missing-file.o|No such file or directory" "a-directory|Is a directory" "not-elf.txt|not an ELF file (bad magic) (offset 0x0)")
+  string(REPLACE "|" ";" case "${case}")
+  list(GET case 0 name)
+  list(GET case 1 reason)
+  set(input ${WORK_DIR}/${name})
+  execute_process(COMMAND ${WORK_DIR}/readme_example ${input} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  string(FIND "${err}" "${input}: ${reason}\n" at)
+  if(NOT rc EQUAL 1 OR at EQUAL -1 OR err MATCHES "section")
+    message(FATAL_ERROR "README example on ${input}: exit ${rc}, expected 1 and '${input}: ${reason}':\n${err}")
+  endif()
+endforeach()

@@ -93,7 +93,8 @@ TEST_CASE("elfsieve-undefs merges a whitelist the way gen_autoksyms.sh does", "[
   CHECK(ours.out.find("#define __KSYM_dotted_entry 1\n") != std::string::npos);
 }
 
-TEST_CASE("elfsieve-undefs --check exits 0 when the list covers every needed symbol, 1 with the missing ones",
+// Issue #11: --check's "missing" moved from 1 to 3, so that 1 means a file error in every tool.
+TEST_CASE("elfsieve-undefs --check exits 0 when the list covers every needed symbol, 3 with the missing ones",
           "[autoksyms][corpus]") {
   const auto modules = corpus_modules("i386");
   REQUIRE_FALSE(modules.empty());
@@ -122,19 +123,20 @@ TEST_CASE("elfsieve-undefs --check exits 0 when the list covers every needed sym
     const std::string dropped = "module_layout";
     text.erase(text.find(dropped + "\n"), dropped.size() + 1);
     const auto r = check(write_work_file("lacking.txt", text));
-    CHECK(r.status == 1);
+    CHECK(r.status == 3);
     CHECK(r.out == dropped + "\n");
   }
 }
 
-TEST_CASE("elfsieve-undefs reports unreadable input and usage errors with exit status 2", "[autoksyms]") {
+// Issue #11: an unreadable or malformed object exits 1 (was 2), as in the other tools; usage errors stay 2.
+TEST_CASE("elfsieve-undefs reports unreadable input with exit status 1 and usage errors with 2", "[autoksyms]") {
   const auto missing = run_process({ELFSIEVE_UNDEFS_PATH, "/nonexistent/module.ko"});
-  CHECK(missing.status == 2);
+  CHECK(missing.status == 1);
   CHECK(missing.err.find("/nonexistent/module.ko: No such file or directory") != std::string::npos);
   const auto not_elf = run_process(
       {ELFSIEVE_UNDEFS_PATH,
        write_work_file("not-elf.ko", "this is a text file, long enough for an ELF header but not one\n").string()});
-  CHECK(not_elf.status == 2);
+  CHECK(not_elf.status == 1);
   CHECK(not_elf.err.find("not an ELF file") != std::string::npos);
   CHECK(run_process({ELFSIEVE_UNDEFS_PATH, "--format=yaml", "x.ko"}).status == 2);
   CHECK(run_process({ELFSIEVE_UNDEFS_PATH}).status == 2);

@@ -207,10 +207,33 @@ TEST_CASE("differential.nm_errors: missing and non-ELF files among good ones", "
       {good[0], directory},
       {empty, good[1]},
   };
+  // Issue #11 (README, "Messages and exit statuses"): elfsieve-nm reports an empty file, where GNU nm fails on it
+  // without a word. That one stderr line is the only difference allowed: stdout, the other messages and the exit
+  // status stay GNU's.
+  const std::vector<std::string> names{tools().gnu, tools().ours, "elfsieve-nm"};
+  const std::string empty_reported = "nm: " + empty + ": file format not recognized (empty file)";
   for (const auto& files : command_lines) {
     for (const std::vector<std::string>& options : {std::vector<std::string>{}, {"-A"}, {"-D"}}) {
-      append(found, compare_nm(tools(), options, files));
       ++comparisons;
+      if (files.front() != empty) {
+        append(found, compare_nm(tools(), options, files));
+        continue;
+      }
+      auto run = [&](const std::string& program) {
+        std::vector<std::string> argv{program};
+        argv.insert(argv.end(), options.begin(), options.end());
+        argv.insert(argv.end(), files.begin(), files.end());
+        return run_process(argv);
+      };
+      const auto g = run(tools().gnu), e = run(tools().ours);
+      auto our_err = detail::normalized_lines(e.err, names);
+      INFO("nm with " << options.size() << " options on an empty file:\n" << e.err);
+      REQUIRE_FALSE(our_err.empty());
+      CHECK(our_err.front() == empty_reported);
+      our_err.erase(our_err.begin());
+      CHECK(our_err == detail::normalized_lines(g.err, names));
+      CHECK(e.out == g.out);
+      CHECK(e.status == g.status);
     }
   }
   report(found, comparisons);
