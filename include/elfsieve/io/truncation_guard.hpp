@@ -31,11 +31,11 @@ struct guarded_mapping {
   std::atomic<std::uint32_t> claimed{0};
   std::atomic<std::uint32_t> sequence{0};
   std::atomic<std::uintptr_t> begin{0};
-  std::atomic<std::size_t> length{0};  // rounded up to whole pages
+  std::atomic<std::uintptr_t> length{0};  // bytes, rounded up to whole pages
   std::atomic<bool> faulted{false};
 };
-static_assert(std::atomic<std::uintptr_t>::is_always_lock_free && std::atomic<std::size_t>::is_always_lock_free &&
-                  std::atomic<std::uint32_t>::is_always_lock_free && std::atomic<bool>::is_always_lock_free,
+static_assert(std::atomic<std::uintptr_t>::is_always_lock_free && std::atomic<std::uint32_t>::is_always_lock_free &&
+                  std::atomic<bool>::is_always_lock_free,
               "the SIGBUS handler may only touch lock-free atomics");
 
 inline constexpr std::size_t guarded_mapping_slots = 1024;
