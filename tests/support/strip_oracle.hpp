@@ -5,7 +5,8 @@
 // file size.
 //
 // The rules (what a strip may change and what it may not):
-//  1. Same class, data encoding, machine, type, flags and entry; the same program header table, byte for byte.
+//  1. Same class, data encoding, machine, type, flags and entry; the same program header table, byte for byte
+//     (except p_filesz 0 for a segment that lay outside the input, as GNU writes it).
 //  2. Output sections are the input's in the same order, some removed: each output section matches an input
 //     section by (name, type, flags less SHF_MERGE; failing that by name and type), as an order-preserving
 //     subsequence.
@@ -380,13 +381,33 @@ inline std::string describe(const target& t) {
     problem("output does not decode: " + out.why());
     return report;
   }
-  // Rule 1.
+  // Rule 1 (with GNU's one exception: a segment whose file range lies outside the input, as in a separate debug
+  // file, is written with p_filesz 0).
+  auto same_program_headers = [](const elf& a, const elf& b) {
+    const auto x = a.program_headers(), y = b.program_headers();
+    if (x.size() != y.size()) return false;
+    const std::size_t entry = a.is64() ? 56 : 32, offset_at = a.is64() ? 8 : 4, filesz_at = a.is64() ? 32 : 16;
+    const std::size_t width = a.is64() ? 8 : 4;
+    auto same = [&](std::size_t from, std::size_t to) {
+      return to <= from || std::memcmp(x.data() + from, y.data() + from, to - from) == 0;
+    };
+    for (std::size_t at = 0; at + entry <= x.size(); at += entry) {
+      if (same(at, at + entry)) continue;
+      auto field = [&](const elf& e, std::span<const std::byte> t, std::size_t f) {
+        return width == 8 ? e.u64(t.data() + at + f) : e.u32(t.data() + at + f);
+      };
+      const std::uint64_t off = field(a, x, offset_at), filesz = field(a, x, filesz_at);
+      const bool outside = off > a.bytes().size() || filesz > a.bytes().size() - off;
+      if (!outside || field(b, y, filesz_at) != 0) return false;
+      // Everything but p_filesz must still be equal.
+      if (!same(at, at + filesz_at) || !same(at + filesz_at + width, at + entry)) return false;
+    }
+    return true;
+  };
   if (in.is64() != out.is64() || in.little() != out.little() || in.machine() != out.machine() ||
       in.type() != out.type() || in.flags() != out.flags() || in.entry() != out.entry())
     problem("file header differs (class, data, machine, type, flags or entry)");
-  if (in.program_headers().size() != out.program_headers().size() ||
-      !std::equal(in.program_headers().begin(), in.program_headers().end(), out.program_headers().begin()))
-    problem("program headers differ");
+  if (!same_program_headers(in, out)) problem("program headers differ");
 
   // Rule 2: match sections by (name, type, flags) in order.
   const auto& is = in.sections();

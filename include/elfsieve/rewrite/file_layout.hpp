@@ -56,6 +56,8 @@ class file_layout {
   [[nodiscard]] std::uint64_t total_size() const noexcept { return total_size_; }
   // Program headers whose segment lies outside the input (a separate debug file): copied unchanged, not pinned.
   [[nodiscard]] std::uint32_t segments_outside_file() const noexcept { return segments_outside_file_; }
+  // Whether program header i describes such a segment (the writer clears its p_filesz).
+  [[nodiscard]] bool segment_outside_file(std::size_t i) const noexcept { return i < outside_.size() && outside_[i]; }
 
  private:
   explicit file_layout(std::size_t sections) : offset_(sections, 0), size_(sections, 0), pinned_(sections, false) {}
@@ -80,10 +82,19 @@ class file_layout {
     // it was split from, whose segments may lie past its end: they describe another file's bytes. GNU strip
     // accepts such a file; so do we, pinning none of its segments (their bytes here are not theirs) but still the
     // file header, the program header table and the allocated sections below, which are checked to be inside.
-    segments_outside_file_ = static_cast<std::uint32_t>(
-        std::count_if(phdrs.begin(), phdrs.end(), [&](const auto& p) { return !f.segment_data(p); }));
-    for (const auto& p : phdrs) {
-      if (segments_outside_file_ != 0) break;
+    // GNU writes such a segment with p_filesz 0, and so does the writer (segment_outside_file), so that the
+    // output, which may be long enough to hold the old range, is laid out the same way when it is stripped again.
+    // For the same reason a segment without file bytes (p_filesz 0) pins nothing.
+    segments_outside_file_ = 0;
+    outside_.assign(phdrs.size(), false);
+    for (std::size_t i = 0; i < phdrs.size(); ++i) {
+      const auto& p = phdrs[i];
+      if (!f.segment_data(p)) {
+        outside_[i] = true;
+        ++segments_outside_file_;
+        continue;
+      }
+      if (p.p_filesz.value() == 0) continue;
       prefix_ = std::max<std::uint64_t>(prefix_, p.p_offset.value() + p.p_filesz.value());
     }
     for (auto s : sections) {
@@ -152,6 +163,7 @@ class file_layout {
 
   std::vector<std::uint64_t> offset_, size_;  // per input section (kept ones only)
   std::vector<bool> pinned_;
+  std::vector<bool> outside_;  // per program header
   std::uint64_t prefix_ = 0, shoff_ = 0, total_size_ = 0;
   std::uint32_t segments_outside_file_ = 0;
   bool has_segments_ = false;

@@ -99,6 +99,7 @@ class object_emitter {
     }
     ELFSIEVE_TRY_VOID(patch_rel_fields(sink));
     if (sections_.size() != 0) ELFSIEVE_TRY_VOID(emit_headers(sink));
+    ELFSIEVE_TRY_VOID(clear_segments_outside_file(sink));
     return emit_file_header(sink);
   }
 
@@ -340,6 +341,22 @@ class object_emitter {
   [[nodiscard]] std::uint32_t new_shstrndx() const noexcept {
     const section_index old = sections_.shstrndx();
     return old.value == 0 ? 0 : numbers_.section(old).value_or(section_index(0)).value;
+  }
+
+  // A segment that lay outside the input (a separate debug file's) is written with p_filesz 0, as GNU does.
+  template <output_sink Sink>
+  result<void> clear_segments_outside_file(Sink& sink) const {
+    if (layout_.segments_outside_file() == 0) return {};
+    const file<L>& f = edits_.input();
+    ELFSIEVE_TRY(auto phdrs, f.program_headers());
+    const std::uint64_t phoff = f.header().e_phoff.value();
+    for (std::size_t i = 0; i < phdrs.size(); ++i) {
+      if (!layout_.segment_outside_file(i)) continue;
+      typename L::phdr record = phdrs[i];
+      record.p_filesz.set(0);
+      ELFSIEVE_TRY_VOID(sink.write(phoff + i * sizeof record, std::as_bytes(std::span(&record, 1))));
+    }
+    return {};
   }
 
   template <output_sink Sink>
