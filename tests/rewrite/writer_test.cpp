@@ -235,3 +235,22 @@ b: ret
   CHECK(out.error().code == errc::bad_group_signature);
   CHECK(out.error().section == section_index(static_cast<std::uint32_t>(section_named(input, ".group"))));
 }
+
+// A segment outside the file gets p_filesz 0 (as GNU writes it); when that field lies inside a kept section's bytes
+// (here a fuzzer's program header table inside a string table and two SHT_NOTE sections), writing it would change
+// the section: refused, with the section named. Found by fuzz_strip's semantic oracle.
+TEST_CASE("writer.refuses_to_change_a_program_header_inside_a_section", "[writer]") {
+  const auto bytes = read_bytes(std::filesystem::path(ELFSIEVE_SOURCE_DIR) / "fuzz" / "regressions" /
+                                "strip-program-header-field-inside-section");
+  auto outcome = visit(std::span<const std::byte>(bytes), [](const auto& f) -> result<int> {
+    using L = typename std::remove_cvref_t<decltype(f)>::layout_type;
+    ELFSIEVE_TRY(auto edits, object_edits<L>::keep_everything(f));
+    std::vector<std::byte> out;
+    ELFSIEVE_TRY_VOID(write_object(edits, out));
+    return 0;
+  });
+  REQUIRE_FALSE(outcome.has_value());
+  CHECK(outcome.error().code == errc::program_headers_overlap_section);
+  REQUIRE(outcome.error().section.has_value());
+  CHECK(outcome.error().section->value == 30);  // [30] covers bytes 0-0x1043 (readelf -S)
+}

@@ -112,9 +112,11 @@ enum class errc : std::uint16_t {
   cannot_preserve_dates,    // futimens failed
   fill_overlaps_headers,    // the section to fill overlaps the file header or the program/section header table
   fill_overlaps_section,    // the section to fill overlaps another section's contents (detail: that section)
+  // a program header the writer must change lies in a kept section's bytes
+  program_headers_overlap_section,
 };
 // The last code (keep it so when adding one): tests walk every code up to it.
-inline constexpr errc last_errc = errc::fill_overlaps_section;
+inline constexpr errc last_errc = errc::program_headers_overlap_section;
 
 // Codes whose error carries the system's reason in sys_errno.
 [[nodiscard]] constexpr bool is_io_error(errc code) noexcept {
@@ -227,6 +229,8 @@ inline constexpr errc last_errc = errc::fill_overlaps_section;
     case errc::fill_overlaps_headers:
       return "section to fill overlaps the ELF header, the program headers or the section headers";
     case errc::fill_overlaps_section: return "section to fill overlaps another section's contents";
+    case errc::program_headers_overlap_section:
+      return "a program header that must change (a segment outside the file) lies inside a section's contents";
   }
   return "unknown error";
 }

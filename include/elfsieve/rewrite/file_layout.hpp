@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -96,6 +97,22 @@ class file_layout {
       }
       if (p.p_filesz.value() == 0) continue;
       prefix_ = std::max<std::uint64_t>(prefix_, p.p_offset.value() + p.p_filesz.value());
+    }
+    // The writer clears the p_filesz of a segment outside the file; where that field lies inside a kept section's
+    // bytes (program headers overlapping a section: no linker makes that), the section would change with it.
+    if (segments_outside_file_ != 0) {
+      using phdr = typename L::phdr;
+      constexpr std::uint64_t field = offsetof(phdr, p_filesz);
+      constexpr std::uint64_t width = sizeof(decltype(phdr::p_filesz));
+      for (std::size_t i = 0; i < phdrs.size(); ++i) {
+        if (!outside_[i] || phdrs[i].p_filesz.value() == 0) continue;
+        const std::uint64_t at = phoff + i * sizeof(typename L::phdr) + field;
+        for (auto s : sections) {
+          if (!kept(edits, s) || s.type() == elf::SHT_NOBITS || s.size() == 0) continue;
+          if (at < s.offset() + s.size() && s.offset() < at + width)
+            return make_error(errc::program_headers_overlap_section, s.index(), s.offset());
+        }
+      }
     }
     for (auto s : sections) {
       if (!kept(edits, s) || !s.has_flag(elf::SHF_ALLOC)) continue;
