@@ -255,7 +255,13 @@ std::string readelf_module_name(const std::string& path) {
   return {};
 }
 
-std::vector<line> readelf_oracle(const std::string& path, bool ppc64) {
+struct oracle_config {
+  bool ppc64 = false;          // module_64.c: no section is an init section
+  bool kallsyms_all = true;    // CONFIG_KALLSYMS_ALL
+  bool module_unload = true;   // CONFIG_MODULE_UNLOAD
+};
+
+std::vector<line> readelf_oracle(const std::string& path, const oracle_config& c) {
   auto sections = readelf_sections(path);
   const auto symbols = readelf_symbols(path);
   const std::string module = readelf_module_name(path);
@@ -284,7 +290,8 @@ std::vector<line> readelf_oracle(const std::string& path, bool ppc64) {
   }
   // Symbol table and its strings go to init memory, like .init* (not on ppc64, which keeps .init in core).
   auto is_init = [&](const readelf_section& s) {
-    return s.type == "SYMTAB" || s.type == "STRTAB" || (!ppc64 && s.name.starts_with(".init"));
+    return s.type == "SYMTAB" || s.type == "STRTAB" || (!c.ppc64 && s.name.starts_with(".init")) ||
+           (!c.module_unload && s.name.starts_with(".exit"));
   };
   std::vector<line> out;
   std::vector<std::string> binds;
@@ -296,7 +303,9 @@ std::vector<line> readelf_oracle(const std::string& path, bool ppc64) {
     if (s.type == "SECTION") continue;
     const auto& sec = sections.at(static_cast<std::size_t>(n));
     const bool is_percpu = static_cast<std::size_t>(n) == percpu;
+    if (is_percpu && !c.kallsyms_all) continue;
     if (!is_percpu && (sec.flags.find('A') == std::string::npos || is_init(sec))) continue;
+    if (!is_percpu && !c.kallsyms_all && sec.flags.find('X') == std::string::npos) continue;
     char t;
     if (s.bind == "WEAK") t = s.type == "OBJECT" ? 'v' : 'w';
     else if (is_percpu) t = 'a';
@@ -323,12 +332,15 @@ TEST_CASE("module kallsyms of the Debian modules equal the loader's rules applie
     return;
   }
   std::size_t modules = 0, symbols = 0;
-  for (const std::string arch : {"x86_64", "i386", "ppc64le"}) {
+  // The Debian modules, and the cross-built ones (ppc32, ppc64 ELFv1 BE) the boot cannot load.
+  for (const std::string arch : {"x86_64", "i386", "ppc64le", "ppc32", "ppc64"}) {
     for (const auto& obj : corpus_objects_of(arch)) {
       if (!obj.name.ends_with(".ko")) continue;
       INFO(obj.name);
       const auto o = compute(obj.path);
-      const auto expected = readelf_oracle(obj.path.string(), arch == "ppc64le");
+      oracle_config c;
+      c.ppc64 = arch == "ppc64le" || arch == "ppc64";
+      const auto expected = readelf_oracle(obj.path.string(), c);
       CHECK(o.module == readelf_module_name(obj.path.string()));
       REQUIRE(o.lines.size() == expected.size());
       for (std::size_t i = 0; i < expected.size(); ++i) {
@@ -339,6 +351,43 @@ TEST_CASE("module kallsyms of the Debian modules equal the loader's rules applie
       symbols += expected.size();
     }
   }
-  CHECK(modules >= 60);
+  CHECK(modules >= 100);
   CHECK(symbols > 1000);
+}
+
+TEST_CASE("module kallsyms without CONFIG_KALLSYMS_ALL or CONFIG_MODULE_UNLOAD", "[kallsyms]") {
+  if (!program_available("readelf")) {
+    WARN("SKIP: readelf (binutils) not installed");
+    return;
+  }
+  for (const std::string arch : {"x86_64", "x86_64-tiny"}) {
+    for (const auto& obj : corpus_objects_of(arch)) {
+      if (!obj.name.ends_with(".ko")) continue;
+      for (const bool all : {false, true}) {
+        for (const bool unload : {false, true}) {
+          if (all && unload) continue;  // the default, above
+          INFO(obj.name << " kallsyms_all=" << all << " module_unload=" << unload);
+          auto mapped = elfsieve::mapped_file::open(obj.path.c_str());
+          REQUIRE(mapped);
+          std::string text;
+          auto done = elfsieve::visit(mapped->bytes(), [&](const auto& f) -> elfsieve::result<void> {
+            auto options = elfsieve::kernel::default_module_kallsyms_options(f);
+            options.kallsyms_all = all;
+            options.module_unload = unload;
+            ELFSIEVE_TRY(const auto k, elfsieve::kernel::compute_module_kallsyms(f, options));
+            elfsieve::kernel::append_proc_kallsyms_lines(text, k, 16);
+            return {};
+          });
+          REQUIRE(done);
+          oracle_config c;
+          c.kallsyms_all = all;
+          c.module_unload = unload;
+          const auto expected = readelf_oracle(obj.path.string(), c);
+          const auto got = parse_module_lines(text);
+          REQUIRE(got.size() == expected.size());
+          for (std::size_t i = 0; i < expected.size(); ++i) REQUIRE(got[i] == expected[i]);
+        }
+      }
+    }
+  }
 }
