@@ -18,9 +18,9 @@
 namespace kallsyms_tool {
 
 struct module_mode_options {
-  bool zero_addresses = false;   // --zero-addresses: print 0000... as an unprivileged reader sees it
-  bool kallsyms_all = true;      // --no-kallsyms-all: CONFIG_KALLSYMS_ALL off (text symbols only)
-  bool module_unload = true;     // --no-module-unload: CONFIG_MODULE_UNLOAD off (.exit sections freed too)
+  bool zero_addresses = false;  // --zero-addresses: print 0000... as an unprivileged reader sees it
+  bool kallsyms_all = true;     // --no-kallsyms-all: CONFIG_KALLSYMS_ALL off (text symbols only)
+  bool module_unload = true;    // --no-module-unload: CONFIG_MODULE_UNLOAD off (.exit sections freed too)
   elfsieve::kernel::kallsyms::kernel_version version = elfsieve::kernel::kallsyms::kernel_version::v6_1;
 };
 

@@ -7,7 +7,9 @@
 //    again here from kernel/module/{main,kallsyms}.c, to `readelf -SW` and `readelf -sW` output.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -256,9 +258,9 @@ std::string readelf_module_name(const std::string& path) {
 }
 
 struct oracle_config {
-  bool ppc64 = false;          // module_64.c: no section is an init section
-  bool kallsyms_all = true;    // CONFIG_KALLSYMS_ALL
-  bool module_unload = true;   // CONFIG_MODULE_UNLOAD
+  bool ppc64 = false;         // module_64.c: no section is an init section
+  bool kallsyms_all = true;   // CONFIG_KALLSYMS_ALL
+  bool module_unload = true;  // CONFIG_MODULE_UNLOAD
 };
 
 std::vector<line> readelf_oracle(const std::string& path, const oracle_config& c) {
@@ -390,4 +392,39 @@ TEST_CASE("module kallsyms without CONFIG_KALLSYMS_ALL or CONFIG_MODULE_UNLOAD",
       }
     }
   }
+}
+
+// The same over every module of the cached Debian images (hidden: `elfsieve_tests '[.extended]'`; the cache is
+// filled by corpus/regenerate --cache, ELFSIEVE_CORPUS_CACHE moves it, ELFSIEVE_EXTENDED_LIMIT caps the count).
+TEST_CASE("module kallsyms of every cached Debian module equal the rules applied to readelf", "[.extended]") {
+  namespace fs = std::filesystem;
+  const char* moved = std::getenv("ELFSIEVE_CORPUS_CACHE");
+  const fs::path cache = moved != nullptr && *moved != '\0' ? fs::path(moved) : corpus_cache_dir();
+  const char* limit_text = std::getenv("ELFSIEVE_EXTENDED_LIMIT");
+  const std::size_t limit = limit_text != nullptr && *limit_text != '\0' ? std::stoul(limit_text) : 0;
+  std::size_t modules = 0, symbols = 0;
+  for (const std::string arch : {"x86_64", "i386", "ppc64le"}) {
+    const fs::path root = cache / arch / "lib" / "modules";
+    if (!fs::exists(root)) {
+      WARN("SKIP: " << root << " missing (corpus/regenerate --cache fills it)");
+      continue;
+    }
+    std::vector<fs::path> files;
+    for (const auto& e : fs::recursive_directory_iterator(root))
+      if (e.is_regular_file() && e.path().extension() == ".ko") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    if (limit != 0 && files.size() > limit) files.resize(limit);
+    for (const auto& file : files) {
+      INFO(file.string());
+      const auto o = compute(file);
+      oracle_config c;
+      c.ppc64 = arch == "ppc64le";
+      const auto expected = readelf_oracle(file.string(), c);
+      REQUIRE(o.lines.size() == expected.size());
+      for (std::size_t i = 0; i < expected.size(); ++i) REQUIRE(o.lines[i] == expected[i]);
+      ++modules;
+      symbols += expected.size();
+    }
+  }
+  WARN(modules << " cached modules, " << symbols << " symbols compared");
 }

@@ -47,9 +47,9 @@ namespace elfsieve::kernel {
 
 // The kernel configuration the rules depend on. The corpus builds and Debian's kernels have all of these on.
 struct module_kallsyms_options {
-  bool kallsyms_all = true;   // CONFIG_KALLSYMS_ALL: data symbols and per-cpu symbols are kept, not only text
-  bool module_unload = true;  // CONFIG_MODULE_UNLOAD: .exit* sections stay in core memory (else init, freed)
-  bool smp = true;            // CONFIG_SMP: .data..percpu is the module's per-cpu area ('a'), else ordinary data
+  bool kallsyms_all = true;         // CONFIG_KALLSYMS_ALL: data symbols and per-cpu symbols are kept, not only text
+  bool module_unload = true;        // CONFIG_MODULE_UNLOAD: .exit* sections stay in core memory (else init, freed)
+  bool smp = true;                  // CONFIG_SMP: .data..percpu is the module's per-cpu area ('a'), else ordinary data
   bool init_sections_freed = true;  // module_init_section() recognises ".init*" (false on ppc64: module_64.c)
   std::uint64_t arch_small_flag = 0;  // ARCH_SHF_SMALL (SHF_ALPHA_GPREL, SHF_IA_64_SHORT); 0 on other arches
   kallsyms::kernel_version version = kallsyms::kernel_version::v6_1;  // the rules above hold for both
@@ -77,11 +77,11 @@ struct module_kallsym {
 
 // What /proc/kallsyms shows for one module: its name (the [modname] column) and its symbols in the order printed.
 struct module_kallsyms {
-  std::string_view module_name;          // struct module's name (.gnu.linkonce.this_module), else .modinfo name=
-  std::vector<module_kallsym> symbols;   // core_kallsyms without the nameless ones s_show skips
-  std::uint32_t core_symbols = 0;        // core_kallsyms.num_symtab (counts the null symbol)
-  std::uint32_t symtab_symbols = 0;      // .symtab entries (kallsyms' view while init is still loaded)
-  bool livepatch = false;                // .modinfo livepatch=Y: every symbol kept
+  std::string_view module_name;         // struct module's name (.gnu.linkonce.this_module), else .modinfo name=
+  std::vector<module_kallsym> symbols;  // core_kallsyms without the nameless ones s_show skips
+  std::uint32_t core_symbols = 0;       // core_kallsyms.num_symtab (counts the null symbol)
+  std::uint32_t symtab_symbols = 0;     // .symtab entries (kallsyms' view while init is still loaded)
+  bool livepatch = false;               // .modinfo livepatch=Y: every symbol kept
 };
 
 namespace detail::module_kallsyms_rules {
@@ -119,8 +119,8 @@ std::string_view this_module_name(std::span<const std::byte> this_module) noexce
 struct loader_section {
   std::uint64_t flags = 0;
   std::uint32_t type = 0;
-  bool init = false;     // in init memory after layout_sections (freed after the module's init)
-  bool debug = false;    // name starts with ".debug" (elf_type's 'n')
+  bool init = false;   // in init memory after layout_sections (freed after the module's init)
+  bool debug = false;  // name starts with ".debug" (elf_type's 'n')
 };
 
 inline constexpr std::string_view ksymtab_prefix = "__ksymtab_";
