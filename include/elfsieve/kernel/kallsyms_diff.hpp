@@ -122,7 +122,8 @@ struct table_size {
 struct pass_diff {
   bool another_pass_needed = false;
   bool all_symbols = true;           // the kept-symbol rule used
-  bool all_symbols_inferred = false;  // from kallsyms_num_syms rather than given
+  bool all_symbols_inferred = false;  // not given: inferred
+  bool num_syms_decided = false;      // ... from kallsyms_num_syms (else assumed, as the rule that keeps more)
   bool maps_identical = false;        // the whole System.map listings are equal (link-vmlinux.sh 6.1's cmp)
   std::string_view first_map_difference;  // else the first symbol where they differ
   std::size_t kept_a = 0, kept_b = 0;     // symbols scripts/kallsyms keeps from each pass
@@ -391,6 +392,7 @@ inline void symbol_size_changes(const listing& a, const listing& b, std::string_
       const bool all_fits = *n == count(a, true) || *n == count(b, true);
       const bool text_fits = *n == count(a, false) || *n == count(b, false);
       out.all_symbols = all_fits || !text_fits;
+      out.num_syms_decided = all_fits || text_fits;
     }
   }
   const std::vector<std::uint32_t> ka = detail::kept_symbols(a.map, v, out.all_symbols);
@@ -728,7 +730,8 @@ inline void append_change(std::string& s, const size_change& c) {
   s += " -> ";
   detail::append_count(s, d.kept_b);
   s += d.all_symbols ? " (--all-symbols" : " (text only, no --all-symbols";
-  s += d.all_symbols_inferred ? ", inferred from kallsyms_num_syms)" : ")";
+  if (!d.all_symbols_inferred) s += ')';
+  else s += d.num_syms_decided ? ", inferred from kallsyms_num_syms)" : ", assumed: kallsyms_num_syms does not tell)";
   if (d.another_pass_needed) {
     s += "; ";
     detail::append_count(s, d.differing);
