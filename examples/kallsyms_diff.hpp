@@ -1,4 +1,5 @@
-// elfsieve-kallsyms --diff A B: the tool side (elfsieve-kallsyms.cpp parses the options and calls run_diff).
+// elfsieve-kallsyms --diff A B: the tool side (elfsieve-kallsyms.cpp parses the options and calls
+// run_diff(const kallsyms_cli&); the overloads taking two paths serve tests and other callers).
 // Exit status as diff(1) and cmp(1): 0 when no further kallsyms pass is needed, 1 when one is (the explanation
 // says why), 2 for trouble: a usage error, or a pass that cannot be read.
 #pragma once
@@ -74,3 +75,26 @@ inline int run_diff(const char* path_a, const char* path_b, const elfsieve::kern
 }
 
 }  // namespace tool
+
+// elfsieve-kallsyms' entry point for --diff, when its parsed command line (kallsyms_cli.hpp) is there.
+#if __has_include("kallsyms_cli.hpp")
+#include "kallsyms_cli.hpp"
+
+namespace tool {
+
+// --diff A B [--kernel=6.1|6.12] [--all-symbols ...]: the scripts/kallsyms flags, when any is given, decide which
+// symbols are kept (without --all-symbols: text only); otherwise --all-symbols is inferred from kallsyms_num_syms.
+inline int run_diff(const kallsyms_cli& cli) {
+  if (cli.files.size() != 2)
+    usage_error("--diff needs two link passes, A and B (got %zu file%s)", cli.files.size(),
+                cli.files.size() == 1 ? "" : "s");
+  elfsieve::kernel::kallsyms::diff_options options;
+  options.version = cli.options.version;
+  const bool scripts_flags = cli.options.all_symbols || cli.options.absolute_percpu || cli.options.base_relative ||
+                             (cli.flags_given && !cli.kernel_given);
+  if (scripts_flags) options.all_symbols = cli.options.all_symbols;
+  return run_diff(cli.files[0], cli.files[1], options);
+}
+
+}  // namespace tool
+#endif
