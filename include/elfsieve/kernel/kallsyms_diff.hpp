@@ -141,7 +141,8 @@ struct pass_diff {
                                     // section (at most max_causes, largest first by position)
   std::size_t more_causes = 0;      // size changes not listed in causes
   std::string_view main_cause;      // the largest of them (a kallsyms table when one changed)
-  std::size_t moved_with_it = 0;    // kept symbols from it on that moved by the same amount
+  std::size_t moved_after = 0;      // kept symbols from it on whose address changed (same name, same position)
+  std::size_t moved_with_it = 0;    // of those, the ones that moved by the same amount
   std::size_t moved_in_section = 0;  // of those, in its section
 
   std::vector<table_size> tables;  // every kallsyms_* label of either pass
@@ -336,35 +337,54 @@ inline std::size_t listing::find_near(std::string_view name, std::string_view se
   return l;
 }
 
-// Size changes of the symbols of section `section` (by name) whose addresses in B are in [from, to): extents in B
-// compared with the same-named symbol's in A; symbols of that section of A below `to_a` that B lacks.
-inline void symbol_size_changes(const listing& a, const listing& b, std::string_view section, std::uint64_t to_b,
-                                std::uint64_t to_a, std::vector<size_change>& out) {
+// What changed size in section `sb` of B (`sa`: the same-named section of A) below stop_b (in A: stop_a): the gaps
+// between consecutive labels both passes have there (and the section's start and stop) are compared; a gap that
+// changed is explained by the labels that appeared (B only) or disappeared (A only) in it, each with its extent,
+// else by the label opening the gap, which grew or shrank ("the start of .rodata" when none does).
+inline void gap_changes(const listing& a, const listing& b, const pass_section& sa, const pass_section& sb,
+                        std::uint64_t stop_a, std::uint64_t stop_b, std::vector<size_change>& out) {
   const pass_image& pa = *a.pass;
   const pass_image& pb = *b.pass;
-  std::uint64_t last_address = 0;
-  std::optional<std::uint64_t> last_a, last_b;
-  for (std::size_t i = 0; i < pb.map.entries.size(); ++i) {
-    const map_entry& e = pb.map.entries[i];
-    if (e.address >= to_b) break;
-    const pass_section* s = section_at(pb, e.address);
-    if (s == nullptr || s->name != section) continue;
-    const std::uint64_t size_b = extent(pb, i);
-    const std::size_t in_a = a.find_near(e.name, section, e.address);
-    std::optional<std::uint64_t> size_a;
-    if (in_a != npos) size_a = extent(pa, in_a);
-    if (size_a == size_b) continue;
-    if (!out.empty() && last_address == e.address && last_a == size_a && last_b == size_b) continue;  // an alias
-    out.push_back({e.name, false, size_a, size_b});
-    last_address = e.address, last_a = size_a, last_b = size_b;
+  const auto& ea = pa.map.entries;
+  const auto& eb = pb.map.entries;
+  std::uint64_t prev_a = sa.address, prev_b = sb.address;
+  std::string_view prev_name;  // empty: the section's start
+  std::vector<size_change> appeared;
+  const auto close_gap = [&](std::uint64_t at_a, std::uint64_t at_b) {
+    if (at_b - prev_b != at_a - prev_a) {
+      // Labels of A in this gap that B lacks.
+      auto it = std::lower_bound(ea.begin(), ea.end(), prev_a,
+                                 [](const map_entry& e, std::uint64_t x) { return e.address < x; });
+      for (; it != ea.end() && it->address < at_a; ++it) {
+        if (section_at(pa, it->address) != &sa) continue;
+        const std::uint64_t expected_b = it->address + (prev_b - prev_a);
+        if (b.find_near(it->name, sb.name, expected_b) == npos)
+          appeared.push_back({it->name, false, extent(pa, static_cast<std::size_t>(it - ea.begin())), std::nullopt});
+      }
+      if (appeared.empty()) {
+        size_change c{prev_name, false, at_a - prev_a, at_b - prev_b};
+        if (c.name.empty()) c.name = sb.name, c.is_section = true;  // the unlabelled start of the section
+        out.push_back(c);
+      }
+      out.insert(out.end(), appeared.begin(), appeared.end());
+    }
+    appeared.clear();
+  };
+  auto it = std::lower_bound(eb.begin(), eb.end(), sb.address,
+                             [](const map_entry& e, std::uint64_t x) { return e.address < x; });
+  for (; it != eb.end() && it->address < stop_b; ++it) {
+    if (section_at(pb, it->address) != &sb) continue;
+    const std::uint64_t expected_a = it->address - (prev_b - prev_a);
+    const std::size_t ia = a.find_near(it->name, sa.name, expected_a);
+    if (ia == npos) {
+      appeared.push_back({it->name, false, std::nullopt, extent(pb, static_cast<std::size_t>(it - eb.begin()))});
+      continue;
+    }
+    if (ea[ia].address < prev_a) continue;  // out of order (aliases): nothing to measure
+    close_gap(ea[ia].address, it->address);
+    prev_a = ea[ia].address, prev_b = it->address, prev_name = it->name;
   }
-  for (std::size_t i = 0; i < pa.map.entries.size(); ++i) {
-    const map_entry& e = pa.map.entries[i];
-    if (e.address >= to_a) break;
-    const pass_section* s = section_at(pa, e.address);
-    if (s == nullptr || s->name != section || b.find_near(e.name, section, e.address) != npos) continue;
-    out.push_back({e.name, false, extent(pa, i), std::nullopt});
-  }
+  close_gap(std::max(stop_a, prev_a), std::max(stop_b, prev_b));
 }
 
 [[nodiscard]] inline std::uint64_t magnitude(const size_change& c) noexcept {
@@ -499,14 +519,17 @@ inline void symbol_size_changes(const listing& a, const listing& b, std::string_
       const pass_section* old = detail::section_named(a, s->name);
       if (old != nullptr && old->size == s->size) continue;
       causes.push_back({s->name, true, old ? std::optional<std::uint64_t>(old->size) : std::nullopt, s->size});
-      detail::symbol_size_changes(la, lb, s->name, s->address + s->size + 1,
-                                  old ? old->address + old->size + 1 : 0, causes);
+      if (old != nullptr) detail::gap_changes(la, lb, *old, *s, old->address + old->size, s->address + s->size, causes);
     }
     for (const pass_section& s : a.sections)
       if (s.address < in_a->address && s.size != 0 && detail::section_named(b, s.name) == nullptr)
         causes.push_back({s.name, true, s.size, std::nullopt});
   } else if (!out.section.empty()) {
-    detail::symbol_size_changes(la, lb, out.section, out.address_b.value_or(0), out.address_a.value_or(0), causes);
+    const pass_section* sa = in_a;
+    const pass_section* sb = in_b != nullptr ? in_b : (out.address_b ? nullptr : detail::section_named(b, out.section));
+    if (sa != nullptr && sb != nullptr)
+      detail::gap_changes(la, lb, *sa, *sb, out.address_a.value_or(sa->address + sa->size),
+                          out.address_b.value_or(sb->address + sb->size), causes);
   }
   if (!causes.empty()) {
     const auto largest = std::max_element(causes.begin(), causes.end(), [](const size_change& x, const size_change& y) {
@@ -528,7 +551,9 @@ inline void symbol_size_changes(const listing& a, const listing& b, std::string_
     for (std::size_t i = first; i < ka.size() && i < kb.size(); ++i) {
       const map_entry& x = a.map.entries[ka[i]];
       const map_entry& y = b.map.entries[kb[i]];
-      if (x.name != y.name || static_cast<std::int64_t>(y.address - x.address) != d) continue;
+      if (x.name != y.name || x.address == y.address) continue;
+      ++out.moved_after;
+      if (static_cast<std::int64_t>(y.address - x.address) != d) continue;
       ++out.moved_with_it;
       const pass_section* s = detail::section_at(b, y.address);
       if (s != nullptr && s->name == out.section) ++out.moved_in_section;
@@ -692,16 +717,24 @@ inline void append_change(std::string& s, const size_change& c) {
                                      [&](const size_change& c) { return c.name == d.main_cause; });
       if (main != d.causes.end()) {
         detail::append_change(s, *main);
+        const std::size_t others = d.causes.size() + d.more_causes - 1;
+        if (others != 0) {
+          s += ", with ";
+          detail::append_count(s, others);
+          s += others == 1 ? " other size change" : " other size changes";
+        }
         s += "; ";
       }
-      detail::append_count(s, d.moved_with_it);
-      s += d.moved_with_it == 1 ? " kept symbol from " : " kept symbols from ";
+      detail::append_count(s, d.moved_after);
+      s += d.moved_after == 1 ? " kept symbol from " : " kept symbols from ";
       s += d.symbol;
-      s += " on moved by ";
+      s += " on moved, ";
+      detail::append_count(s, d.moved_with_it);
+      s += " of them by ";
       detail::append_signed(s, d.delta());
       s += " (";
       detail::append_count(s, d.moved_in_section);
-      s += " of them in ";
+      s += " in ";
       s += d.section.empty() ? std::string_view("no section") : d.section;
       s += ")\n";
     }
