@@ -206,6 +206,11 @@ TEST_CASE("kallsyms_diff.real_passes_agree_with_nm_and_cmp", "[kallsyms][kallsym
   }
   // Pass 2 is linked with pass 1's tables, which moves what follows .rodata: the first comparison needs a pass.
   CHECK(needed >= 1);
+  // The committed files belong together: the build's System.map is the final vmlinux's listing.
+  std::ifstream committed(passes_dir() / "System.map", std::ios::binary);
+  std::stringstream text;
+  text << committed.rdbuf();
+  CHECK(text.str() == system_map_by_nm(pass_file("vmlinux").value()));
 }
 
 TEST_CASE("kallsyms_diff.pass1_to_pass2_names_the_appearing_tables", "[kallsyms][kallsyms_diff]") {
