@@ -261,11 +261,11 @@ inline constexpr std::size_t npos = ~std::size_t{0};
   const auto& entries = p.map.entries;
   const std::uint64_t address = entries[i].address;
   std::uint64_t next = address;
-  for (std::size_t j = i + 1; j < entries.size(); ++j)
-    if (entries[j].address > address) {
-      next = entries[j].address;
-      break;
-    }
+  // The listing is in nm -n order, ascending addresses: the next higher one by binary search (many labels can
+  // share an address).
+  const auto after = std::upper_bound(entries.begin() + static_cast<std::ptrdiff_t>(i) + 1, entries.end(), address,
+                                      [](std::uint64_t x, const map_entry& e) { return x < e.address; });
+  if (after != entries.end()) next = after->address;
   const pass_section* s = section_at(p, address);
   if (s != nullptr) {
     const std::uint64_t end = s->address + s->size;
