@@ -84,9 +84,8 @@ std::vector<line> parse(const std::string& map) {
 // other names is_ignored_symbol lists).
 std::vector<line> kallsyms_input(const std::vector<line>& map) {
   static const std::vector<std::string> ignored{
-      "kallsyms_addresses", "kallsyms_offsets",      "kallsyms_relative_base", "kallsyms_num_syms",
-      "kallsyms_names",     "kallsyms_markers",      "kallsyms_token_table",   "kallsyms_token_index",
-      "kallsyms_seqs_of_names"};
+      "kallsyms_addresses", "kallsyms_offsets",     "kallsyms_relative_base", "kallsyms_num_syms",     "kallsyms_names",
+      "kallsyms_markers",   "kallsyms_token_table", "kallsyms_token_index",   "kallsyms_seqs_of_names"};
   std::vector<line> out;
   for (const line& l : map)
     if (std::find(ignored.begin(), ignored.end(), l.name) == ignored.end() && l.type != 'A' && l.type != 'a')

@@ -52,8 +52,7 @@ namespace detail {
 [[nodiscard]] inline std::optional<std::uint32_t> read_num_syms(const pass_image& p) noexcept;
 }
 
-[[nodiscard]] inline result<void> read_pass(std::span<const std::byte> image, kernel_version version,
-                                            pass_image& out) {
+[[nodiscard]] inline result<void> read_pass(std::span<const std::byte> image, kernel_version version, pass_image& out) {
   out.sections.clear();
   out.bytes = image;
   ELFSIEVE_TRY_VOID(read_system_map(image, version, out.map));
@@ -73,7 +72,7 @@ namespace detail {
 template <class Owner>
 requires(std::is_rvalue_reference_v<Owner&&> && !std::ranges::borrowed_range<Owner> &&
          std::is_constructible_v<std::span<const std::byte>, Owner&&>) result<void> read_pass(Owner&&, kernel_version,
-                                                                                             pass_image&)
+                                                                                              pass_image&)
 = delete;
 
 // What the caller knows about the build; the kept-symbol rule depends on --all-symbols, which is inferred from the
@@ -121,10 +120,10 @@ struct table_size {
 
 struct pass_diff {
   bool another_pass_needed = false;
-  bool all_symbols = true;           // the kept-symbol rule used
-  bool all_symbols_inferred = false;  // not given: inferred
-  bool num_syms_decided = false;      // ... from kallsyms_num_syms (else assumed, as the rule that keeps more)
-  bool maps_identical = false;        // the whole System.map listings are equal (link-vmlinux.sh 6.1's cmp)
+  bool all_symbols = true;                // the kept-symbol rule used
+  bool all_symbols_inferred = false;      // not given: inferred
+  bool num_syms_decided = false;          // ... from kallsyms_num_syms (else assumed, as the rule that keeps more)
+  bool maps_identical = false;            // the whole System.map listings are equal (link-vmlinux.sh 6.1's cmp)
   std::string_view first_map_difference;  // else the first symbol where they differ
   std::size_t kept_a = 0, kept_b = 0;     // symbols scripts/kallsyms keeps from each pass
   std::size_t differing = 0;              // positions of the kept lists whose entries differ
@@ -135,14 +134,14 @@ struct pass_diff {
   char type_a = 0, type_b = 0;
   std::optional<std::uint64_t> address_a, address_b;  // the symbol's address in each pass (its first occurrence
                                                       // from that position on, when it is elsewhere in the list)
-  std::string_view section;    // the allocated section holding it (B's headers; A's for a removed symbol)
-  bool section_moved = false;  // that section starts at another address in B
-  std::vector<size_change> causes;  // size changes before the symbol: earlier sections, or earlier symbols of its
-                                    // section (at most max_causes, largest first by position)
-  std::size_t more_causes = 0;      // size changes not listed in causes
-  std::string_view main_cause;      // the largest of them (a kallsyms table when one changed)
-  std::size_t moved_after = 0;      // kept symbols from it on whose address changed (same name, same position)
-  std::size_t moved_with_it = 0;    // of those, the ones that moved by the same amount
+  std::string_view section;          // the allocated section holding it (B's headers; A's for a removed symbol)
+  bool section_moved = false;        // that section starts at another address in B
+  std::vector<size_change> causes;   // size changes before the symbol: earlier sections, or earlier symbols of its
+                                     // section, in address order (at most max_causes)
+  std::size_t more_causes = 0;       // size changes not listed in causes
+  std::string_view main_cause;       // the largest of them (a kallsyms table when one changed)
+  std::size_t moved_after = 0;       // kept symbols from it on whose address changed (same name, same position)
+  std::size_t moved_with_it = 0;     // of those, the ones that moved by the same amount
   std::size_t moved_in_section = 0;  // of those, in its section
 
   std::vector<table_size> tables;  // every kallsyms_* label of either pass
@@ -166,9 +165,8 @@ namespace detail {
       if (name == table) return true;
     if (name == "_SDA_BASE_" || name == "_SDA2_BASE_") return true;
     constexpr std::string_view prefixes[] = {
-        "__efistub_",           "__kvm_nvhe_$",       "__kvm_nvhe_.L",        "__AArch64ADRPThunk_",
-        "__ARMV5PILongThunk_",  "__ARMV7PILongThunk_", "__ThumbV7PILongThunk_", "__LA25Thunk_",
-        "__microLA25Thunk_",    "__kcfi_typeid_"};
+        "__efistub_",          "__kvm_nvhe_$",          "__kvm_nvhe_.L", "__AArch64ADRPThunk_", "__ARMV5PILongThunk_",
+        "__ARMV7PILongThunk_", "__ThumbV7PILongThunk_", "__LA25Thunk_",  "__microLA25Thunk_",   "__kcfi_typeid_"};
     for (std::string_view p : prefixes)
       if (name.starts_with(p)) return true;
     for (std::string_view s : {"_from_arm", "_from_thumb", "_veneer"})
@@ -179,8 +177,8 @@ namespace detail {
   }
   if (type == 'u' || type == 'n') return true;
   if (type == 'A' || type == 'a')
-    return name != "__kernel_syscall_via_break" && name != "__kernel_syscall_via_epc" &&
-           name != "__kernel_sigtramp" && name != "__gp";
+    return name != "__kernel_syscall_via_break" && name != "__kernel_syscall_via_epc" && name != "__kernel_sigtramp" &&
+           name != "__gp";
   return false;
 }
 
@@ -215,7 +213,8 @@ namespace detail {
 }
 
 // Positions (into `order`) sorted by the name of the entry they stand for, ties in position order.
-[[nodiscard]] inline std::vector<std::uint32_t> by_name(const system_map& map, const std::vector<std::uint32_t>& order) {
+[[nodiscard]] inline std::vector<std::uint32_t> by_name(const system_map& map,
+                                                        const std::vector<std::uint32_t>& order) {
   std::vector<std::uint32_t> positions(order.size());
   for (std::uint32_t p = 0; p < positions.size(); ++p) positions[p] = p;
   std::stable_sort(positions.begin(), positions.end(), [&](std::uint32_t x, std::uint32_t y) {
@@ -293,7 +292,8 @@ inline constexpr std::size_t npos = ~std::size_t{0};
     if (at > p.bytes.size() || p.bytes.size() - at < 4) return std::nullopt;
     std::uint32_t v = 0;
     for (int k = 0; k < 4; ++k) {
-      const auto byte = std::to_integer<std::uint32_t>(p.bytes[at + static_cast<std::size_t>(p.little_endian ? 3 - k : k)]);
+      const auto byte =
+          std::to_integer<std::uint32_t>(p.bytes[at + static_cast<std::size_t>(p.little_endian ? 3 - k : k)]);
       v = (v << 8) | byte;
     }
     return v;
@@ -305,9 +305,7 @@ struct listing {
   const pass_image* pass = nullptr;
   std::vector<std::uint32_t> all;    // 0..n-1: the whole listing
   std::vector<std::uint32_t> named;  // positions of `all` by name
-  [[nodiscard]] std::size_t find(std::string_view name) const {
-    return find_named(pass->map, all, named, name, 0);
-  }
+  [[nodiscard]] std::size_t find(std::string_view name) const { return find_named(pass->map, all, named, name, 0); }
   // The entry called `name` in section `section` nearest to `address` (local names repeat: "__func__.0").
   [[nodiscard]] std::size_t find_near(std::string_view name, std::string_view section, std::uint64_t address) const;
 };
@@ -713,8 +711,8 @@ inline void append_change(std::string& s, const size_change& c) {
     // One line in the shape of "kallsyms_names grew by 8 bytes; 1,204 symbols after it in .rodata moved by 8".
     if (d.kind == difference::moved) {
       s += "summary: ";
-      const auto main = std::find_if(d.causes.begin(), d.causes.end(),
-                                     [&](const size_change& c) { return c.name == d.main_cause; });
+      const auto main =
+          std::find_if(d.causes.begin(), d.causes.end(), [&](const size_change& c) { return c.name == d.main_cause; });
       if (main != d.causes.end()) {
         detail::append_change(s, *main);
         const std::size_t others = d.causes.size() + d.more_causes - 1;
