@@ -90,8 +90,9 @@ inline int run_diff(const kallsyms_cli& cli) {
                 cli.files.size() == 1 ? "" : "s");
   elfsieve::kernel::kallsyms::diff_options options;
   options.version = cli.options.version;
-  const bool scripts_flags = cli.options.all_symbols || cli.options.absolute_percpu || cli.options.base_relative ||
-                             (cli.flags_given && !cli.kernel_given);
+  // --kernel alone (which also implies --base-relative for 6.12) says nothing about --all-symbols.
+  const bool scripts_flags =
+      cli.options.all_symbols || cli.options.absolute_percpu || (cli.flags_given && !cli.kernel_given);
   if (scripts_flags) options.all_symbols = cli.options.all_symbols;
   return run_diff(cli.files[0], cli.files[1], options);
 }
