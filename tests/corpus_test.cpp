@@ -202,6 +202,8 @@ TEST_CASE("corpus.coverage: the committed corpus has modules of all five archite
   std::map<std::string, std::size_t> modules_per_arch, vmlinux_per_arch;
   for (const manifest_row& row : manifest) {
     if (row.elf_class != "ELF32" && row.elf_class != "ELF64") continue;  // config, System.map, bzImage, ...
+    // corpus/<arch>/passes/: the kallsyms link passes of one build, read by kernel/kallsyms_diff_test.cpp only.
+    if (std::count(row.path.begin(), row.path.end(), '/') > 1) continue;
     std::string name = row.path;
     if (name.ends_with(".xz")) name.resize(name.size() - 3);
     listed.insert(name);

@@ -114,9 +114,14 @@ enum class errc : std::uint16_t {
   fill_overlaps_section,    // the section to fill overlaps another section's contents (detail: that section)
   // a program header the writer must change lies in a kept section's bytes
   program_headers_overlap_section,
+  // kernel symbol tables (kernel/system_map.hpp, kernel/kallsyms_generate.hpp)
+  nm_unrecognized_format,       // GNU nm refuses the file ("file format not recognized"), so there is no System.map
+  kallsyms_no_valid_symbol,     // scripts/kallsyms (6.1): "No valid symbol."
+  kallsyms_line_format,         // scripts/kallsyms (6.12): "line format error" (detail: the System.map line, from 1)
+  kallsyms_value_out_of_range,  // "symbol value out of range in relative mode" (detail: the symbol's value)
 };
 // The last code (keep it so when adding one): tests walk every code up to it.
-inline constexpr errc last_errc = errc::program_headers_overlap_section;
+inline constexpr errc last_errc = errc::kallsyms_value_out_of_range;
 
 // Codes whose error carries the system's reason in sys_errno.
 [[nodiscard]] constexpr bool is_io_error(errc code) noexcept {
@@ -231,6 +236,10 @@ inline constexpr errc last_errc = errc::program_headers_overlap_section;
     case errc::fill_overlaps_section: return "section to fill overlaps another section's contents";
     case errc::program_headers_overlap_section:
       return "a program header that must change (a segment outside the file) lies inside a section's contents";
+    case errc::nm_unrecognized_format: return "file format not recognized";
+    case errc::kallsyms_no_valid_symbol: return "no valid symbol for kallsyms";
+    case errc::kallsyms_line_format: return "System.map line format error (kallsyms cannot read it)";
+    case errc::kallsyms_value_out_of_range: return "kallsyms symbol value out of range in relative mode";
   }
   return "unknown error";
 }
@@ -253,6 +262,8 @@ inline constexpr errc last_errc = errc::program_headers_overlap_section;
     case errc::unknown_version_index: return "version ";
     case errc::fill_too_large: return "bytes missing ";
     case errc::fill_overlaps_section: return "other section ";
+    case errc::kallsyms_line_format: return "line ";
+    case errc::kallsyms_value_out_of_range: return "value ";
     case errc::fill_bad_symbol:
     case errc::symbol_in_removed_section:
     case errc::relocation_names_removed_symbol: return "symbol ";
