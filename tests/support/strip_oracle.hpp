@@ -584,14 +584,16 @@ inline std::string describe(const target& t) {
                                  a.type == SHT_DYNAMIC || a.type == SHT_GNU_versym || a.type == SHT_GNU_verdef ||
                                  a.type == SHT_GNU_verneed || a.type == SHT_GROUP || a.type == SHT_SYMTAB_SHNDX ||
                                  (a.flags & SHF_LINK_ORDER) != 0;
-    if (link_is_section && a.link != 0 && a.link < is.size() && counterpart[a.link] != b.link)
+    // A link to a removed section becomes 0 (no section), never a stale number that names another one.
+    auto counterpart_or_0 = [&](std::size_t j) { return counterpart[j] == SIZE_MAX ? 0 : counterpart[j]; };
+    if (link_is_section && a.link != 0 && a.link < is.size() && counterpart_or_0(a.link) != b.link)
       problem("section " + name + ": sh_link does not name the counterpart of " + in.section_name(a.link));
     // SHF_INFO_LINK makes sh_info a section index, except where the type defines it (local count, signature, counts).
     const bool info_defined_by_type = a.type == SHT_SYMTAB || a.type == SHT_DYNSYM || a.type == SHT_GROUP ||
                                       a.type == SHT_GNU_verdef || a.type == SHT_GNU_verneed;
     const bool info_is_section =
         a.type == SHT_REL || a.type == SHT_RELA || ((a.flags & SHF_INFO_LINK) != 0 && !info_defined_by_type);
-    if (info_is_section && a.info != 0 && a.info < is.size() && counterpart[a.info] != b.info)
+    if (info_is_section && a.info != 0 && a.info < is.size() && counterpart_or_0(a.info) != b.info)
       problem("section " + name + ": sh_info does not name the counterpart of " + in.section_name(a.info));
     if (is_rebuilt(a)) continue;
     ++report.sections_compared;

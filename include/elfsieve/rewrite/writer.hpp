@@ -324,10 +324,11 @@ class object_emitter {
       if (auto name = names_.section_name(s.index())) h.sh_name.set(*name);
       h.sh_offset.set(static_cast<typename L::uword_t>(layout_.offset(s.index())));
       h.sh_size.set(static_cast<typename L::uword_t>(layout_.size(s.index())));
+      // A link to a removed section becomes 0 (no section) rather than a stale number naming another one.
       if (s.link() != 0 && s.link() < n)
-        if (auto link = numbers_.section(section_index(s.link()))) h.sh_link.set(link->value);
+        h.sh_link.set(numbers_.section(section_index(s.link())).value_or(section_index(0)).value);
       if (elf::sh_info_is_section(s.type(), s.flags()) && s.info() != 0 && s.info() < n)
-        if (auto info = numbers_.section(section_index(s.info()))) h.sh_info.set(info->value);
+        h.sh_info.set(numbers_.section(section_index(s.info())).value_or(section_index(0)).value);
       if (symtab != nullptr && s.index() == symtab->section()) h.sh_info.set(numbers_.first_global());
       if (symtab != nullptr && s.type() == elf::SHT_GROUP && s.info() < symtab->size())
         h.sh_info.set(numbers_.symbol(symbol_index(s.info())).value_or(symbol_index(0)).value);  // checked written
