@@ -112,9 +112,23 @@ enum class errc : std::uint16_t {
   cannot_preserve_dates,    // futimens failed
   fill_overlaps_headers,    // the section to fill overlaps the file header or the program/section header table
   fill_overlaps_section,    // the section to fill overlaps another section's contents (detail: that section)
+  // kallsyms tables embedded in a kernel image (kernel/kallsyms_image.hpp)
+  kallsyms_not_found,            // no kallsyms_* symbols, and scanning the loaded bytes found no tables either
+  kallsyms_table_out_of_bounds,  // a table lies outside the image's loaded bytes (offset: its virtual address)
+  kallsyms_bad_num_syms,         // kallsyms_num_syms is more than the image can hold (detail: the count)
+  kallsyms_bad_names,            // a kallsyms_names entry is empty or runs past the table (detail: symbol)
+  kallsyms_bad_markers,          // kallsyms_markers disagrees with kallsyms_names (detail: marker)
+  kallsyms_bad_token_table,      // a token index points outside the token table or at an unterminated token
+  kallsyms_bad_seqs_of_names,    // kallsyms_seqs_of_names names no symbol or has the wrong size (detail: entry)
+  kallsyms_bad_offsets,          // kallsyms_offsets/kallsyms_addresses has the wrong size for kallsyms_num_syms
+  // kernel boot images (the tools' payload readers)
+  bad_boot_image,          // a boot image whose setup header or payload fields are out of range
+  unknown_compression,     // the payload is in no compressed format the tool reads
+  decompression_failed,    // the compressed payload is corrupt or truncated
+  decompressed_too_large,  // the payload decompresses to more than the size limit
 };
 // The last code (keep it so when adding one): tests walk every code up to it.
-inline constexpr errc last_errc = errc::fill_overlaps_section;
+inline constexpr errc last_errc = errc::decompressed_too_large;
 
 // Codes whose error carries the system's reason in sys_errno.
 [[nodiscard]] constexpr bool is_io_error(errc code) noexcept {
@@ -227,6 +241,18 @@ inline constexpr errc last_errc = errc::fill_overlaps_section;
     case errc::fill_overlaps_headers:
       return "section to fill overlaps the ELF header, the program headers or the section headers";
     case errc::fill_overlaps_section: return "section to fill overlaps another section's contents";
+    case errc::kallsyms_not_found: return "no kallsyms tables found";
+    case errc::kallsyms_table_out_of_bounds: return "kallsyms table outside the image's loaded contents";
+    case errc::kallsyms_bad_num_syms: return "kallsyms_num_syms larger than the image can hold";
+    case errc::kallsyms_bad_names: return "malformed kallsyms_names";
+    case errc::kallsyms_bad_markers: return "kallsyms_markers disagree with kallsyms_names";
+    case errc::kallsyms_bad_token_table: return "malformed kallsyms_token_table or kallsyms_token_index";
+    case errc::kallsyms_bad_seqs_of_names: return "malformed kallsyms_seqs_of_names";
+    case errc::kallsyms_bad_offsets: return "kallsyms_offsets or kallsyms_addresses has the wrong size";
+    case errc::bad_boot_image: return "malformed boot image header";
+    case errc::unknown_compression: return "unknown compression format";
+    case errc::decompression_failed: return "corrupt or truncated compressed data";
+    case errc::decompressed_too_large: return "decompressed data larger than the size limit";
   }
   return "unknown error";
 }
@@ -249,6 +275,11 @@ inline constexpr errc last_errc = errc::fill_overlaps_section;
     case errc::unknown_version_index: return "version ";
     case errc::fill_too_large: return "bytes missing ";
     case errc::fill_overlaps_section: return "other section ";
+    case errc::kallsyms_bad_num_syms: return "count ";
+    case errc::kallsyms_bad_names: return "symbol ";
+    case errc::kallsyms_bad_markers: return "marker ";
+    case errc::kallsyms_bad_token_table: return "token ";
+    case errc::kallsyms_bad_seqs_of_names: return "entry ";
     case errc::fill_bad_symbol:
     case errc::symbol_in_removed_section:
     case errc::relocation_names_removed_symbol: return "symbol ";
