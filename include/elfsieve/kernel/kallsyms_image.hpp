@@ -198,7 +198,8 @@ struct table_addresses {
   const std::byte* const end = from.data() + from.size();
   for (std::uint32_t i = 0; i < count; ++i) {
     const auto off = static_cast<std::size_t>(p - from.data());
-    if (markers != nullptr && (i & 0xff) == 0 && load_uint(markers + 4 * (i >> 8), 4, big) != off) return std::nullopt;
+    if (markers != nullptr && (i & 0xff) == 0 && load_uint(markers + std::size_t{4} * (i >> 8), 4, big) != off)
+      return std::nullopt;
     const std::size_t n = names_entry_size(p, end);
     if (n == 0 || n == (std::to_integer<unsigned>(*p) & 0x80 ? 2u : 1u)) return std::nullopt;  // empty name
     p += n;
@@ -245,7 +246,7 @@ struct table_addresses {
 
 // The tables' contents copied out of the image, given where they start.
 [[nodiscard]] inline result<void> extract(const address_space& space, const table_addresses& where, image_tables& out) {
-  const unsigned word = space.word();
+  const std::uint64_t word = space.word();
   const bool big = space.big_endian();
   tables& t = out.contents;
   auto note = [&out](table_id id, std::uint64_t address, std::uint64_t size) {
@@ -318,14 +319,14 @@ struct table_addresses {
       t.offsets[i] = static_cast<std::int32_t>(static_cast<std::uint32_t>(load_uint(offsets.data() + 4 * i, 4, big)));
     note(table_id::offsets, offsets_at, offsets.size());
     const std::uint64_t base_at = *where[table_id::relative_base];
-    ELFSIEVE_TRY(t.relative_base, space.read_uint(base_at, word));
+    ELFSIEVE_TRY(t.relative_base, space.read_uint(base_at, static_cast<unsigned>(word)));
     note(table_id::relative_base, base_at, word);
   } else {
     const std::uint64_t addresses_at = *where[table_id::addresses];
     ELFSIEVE_TRY(const auto addresses, space.read(addresses_at, word * count));
     t.addresses.resize(static_cast<std::size_t>(count));
     for (std::size_t i = 0; i < t.addresses.size(); ++i)
-      t.addresses[i] = load_uint(addresses.data() + word * i, word, big);
+      t.addresses[i] = load_uint(addresses.data() + word * i, static_cast<unsigned>(word), big);
     note(table_id::addresses, addresses_at, addresses.size());
   }
   return {};
@@ -359,7 +360,7 @@ template <elf_layout L>
 // table before it holds the 256 strings those offsets name. Returns the token table's address.
 [[nodiscard]] inline std::optional<std::uint64_t> token_table_before(const address_space& space, const region& r,
                                                                      std::uint64_t index_at) noexcept {
-  const unsigned word = space.word();
+  const std::uint64_t word = space.word();
   const bool big = space.big_endian();
   const std::byte* base = r.bytes.data();
   const std::uint64_t index_off = index_at - r.address;
@@ -394,7 +395,7 @@ template <elf_layout L>
                                                                          std::uint64_t tokens_at,
                                                                          std::uint64_t index_at,
                                                                          kernel_version version) {
-  const unsigned word = space.word();
+  const std::uint64_t word = space.word();
   const bool big = space.big_endian();
   const std::uint64_t first = align_up(r.address, word);
   if (tokens_at < first + 2 * word) return std::nullopt;
@@ -458,7 +459,8 @@ template <elf_layout L>
               bool sorted = true;
               std::uint64_t last = 0;
               for (std::uint64_t i = 0; i < n && sorted; ++i) {
-                const std::uint64_t a = load_uint(r.bytes.data() + (addresses_at + word * i - r.address), word, big);
+                const std::uint64_t a =
+                    load_uint(r.bytes.data() + (addresses_at + word * i - r.address), static_cast<unsigned>(word), big);
                 sorted = a >= last;
                 last = a;
               }
@@ -476,10 +478,14 @@ template <elf_layout L>
   return std::nullopt;
 }
 
+// A real image has one token table; crafted bytes could hold many, each costing a walk of the bytes below it.
+inline constexpr std::size_t max_token_table_candidates = 16;
+
 [[nodiscard]] inline std::optional<std::pair<table_addresses, kernel_version>> addresses_by_scanning(
     const address_space& space) {
-  const unsigned word = space.word();
+  const std::uint64_t word = space.word();
   const bool big = space.big_endian();
+  std::size_t candidates = 0;
   for (const region& r : space.regions()) {
     const std::uint64_t size = r.bytes.size();
     if (size < 2 * token_count) continue;
@@ -495,6 +501,7 @@ template <elf_layout L>
       if (!increasing) continue;
       const auto tokens_at = token_table_before(space, r, a);
       if (!tokens_at) continue;
+      if (++candidates > max_token_table_candidates) return std::nullopt;
       for (kernel_version v : {kernel_version::v6_1, kernel_version::v6_12})
         if (auto where = layout_around_tokens(space, r, *tokens_at, a, v)) return std::pair{*where, v};
     }
