@@ -117,9 +117,10 @@ enum class errc : std::uint16_t {
   kallsyms_no_valid_symbol,     // scripts/kallsyms (6.1): "No valid symbol."
   kallsyms_line_format,         // scripts/kallsyms (6.12): "line format error" (detail: the System.map line, from 1)
   kallsyms_value_out_of_range,  // "symbol value out of range in relative mode" (detail: the symbol's value)
+  kallsyms_unsupported_name,    // a name scripts/kallsyms' line reader would split (white space; detail: the line)
 };
 // The last code (keep it so when adding one): tests walk every code up to it.
-inline constexpr errc last_errc = errc::kallsyms_value_out_of_range;
+inline constexpr errc last_errc = errc::kallsyms_unsupported_name;
 
 // Codes whose error carries the system's reason in sys_errno.
 [[nodiscard]] constexpr bool is_io_error(errc code) noexcept {
@@ -236,6 +237,8 @@ inline constexpr errc last_errc = errc::kallsyms_value_out_of_range;
     case errc::kallsyms_no_valid_symbol: return "no valid symbol for kallsyms";
     case errc::kallsyms_line_format: return "System.map line format error (kallsyms cannot read it)";
     case errc::kallsyms_value_out_of_range: return "kallsyms symbol value out of range in relative mode";
+    case errc::kallsyms_unsupported_name:
+      return "symbol name with white space or a newline (scripts/kallsyms would split its line)";
   }
   return "unknown error";
 }
@@ -260,6 +263,7 @@ inline constexpr errc last_errc = errc::kallsyms_value_out_of_range;
     case errc::fill_overlaps_section: return "other section ";
     case errc::kallsyms_line_format: return "line ";
     case errc::kallsyms_value_out_of_range: return "value ";
+    case errc::kallsyms_unsupported_name: return "line ";
     case errc::fill_bad_symbol:
     case errc::symbol_in_removed_section:
     case errc::relocation_names_removed_symbol: return "symbol ";
