@@ -122,8 +122,8 @@ int run_generate(const kallsyms_cli& cli) {
     elfsieve::kernel::kallsyms::generation g;
     auto r = elfsieve::kernel::kallsyms::generate(map, cli.options, g);
     for (std::string_view name : g.too_long)
-      std::fprintf(stderr, "%s: %s: warning: symbol %.*s too long for kallsyms (%zu >= %zu); left out\n",
-                   program_name, path, static_cast<int>(name.size()), name.data(), name.size(),
+      std::fprintf(stderr, "%s: %s: warning: symbol %.*s too long for kallsyms (%zu >= %zu); left out\n", program_name,
+                   path, static_cast<int>(name.size()), name.data(), name.size(),
                    elfsieve::kernel::kallsyms::ksym_name_len);
     if (!r) return generation_failed(path, r.error(), g);
     elfsieve::kernel::kallsyms::append_assembly(g, cli.options, out);

@@ -13,8 +13,8 @@ enum class kallsyms_mode { assembly, system_map, verify, dump, diff, module };
 struct kallsyms_cli {
   kallsyms_mode mode = kallsyms_mode::assembly;
   elfsieve::kernel::kallsyms::options options;  // the scripts/kallsyms flags and --kernel
-  bool flags_given = false;    // a flag or --kernel was on the command line (--verify infers them otherwise)
-  bool kernel_given = false;   // --kernel was on the command line
+  bool flags_given = false;        // a flag or --kernel was on the command line (--verify infers them otherwise)
+  bool kernel_given = false;       // --kernel was on the command line
   std::vector<const char*> files;  // the operands: VMLINUX; A B for --diff; IMAGE; FOO.ko
 };
 

@@ -52,16 +52,16 @@ inline constexpr std::size_t ksym_name_len = 512;
 // What scripts/kallsyms computes, as flat arrays (index = position in address order, the tables' order).
 struct generation {
   kallsyms::tables tables;
-  std::vector<std::string_view> names;       // without the type letter
-  std::vector<char> types;                   // the letter in kallsyms_names ('A' for per-cpu made absolute)
+  std::vector<std::string_view> names;  // without the type letter
+  std::vector<char> types;              // the letter in kallsyms_names ('A' for per-cpu made absolute)
   std::vector<std::uint64_t> symbol_addresses;
-  std::vector<std::uint8_t> absolute;        // 1: a per-cpu symbol made absolute (--absolute-percpu)
-  std::vector<std::uint32_t> by_name;        // positions in kallsyms_seqs_of_names order
-  std::uint64_t text = 0;                    // _text: the .S writes addresses as _text + offset
-  std::vector<std::string_view> too_long;    // names skipped as "too long for kallsyms", in map order
-  std::string_view failing_symbol;           // the symbol of a kallsyms_value_out_of_range error
+  std::vector<std::uint8_t> absolute;      // 1: a per-cpu symbol made absolute (--absolute-percpu)
+  std::vector<std::uint32_t> by_name;      // positions in kallsyms_seqs_of_names order
+  std::uint64_t text = 0;                  // _text: the .S writes addresses as _text + offset
+  std::vector<std::string_view> too_long;  // names skipped as "too long for kallsyms", in map order
+  std::string_view failing_symbol;         // the symbol of a kallsyms_value_out_of_range error
   std::uint64_t failing_value = 0;
-  bool failing_absolute = false;             // "absolute" or "relative" in the message
+  bool failing_absolute = false;  // "absolute" or "relative" in the message
 
   // Working memory kept between runs.
   token_compressor compressor;
@@ -87,20 +87,19 @@ namespace detail {
 // is_ignored_symbol.
 [[nodiscard]] constexpr bool ignored_symbol(std::string_view name, char type, kernel_version version) noexcept {
   if (version == kernel_version::v6_1) {
-    constexpr std::string_view exact[] = {
-        "kallsyms_addresses", "kallsyms_offsets",     "kallsyms_relative_base", "kallsyms_num_syms",
-        "kallsyms_names",     "kallsyms_markers",     "kallsyms_token_table",   "kallsyms_token_index",
-        "kallsyms_seqs_of_names", "_SDA_BASE_",       "_SDA2_BASE_"};
+    constexpr std::string_view exact[] = {"kallsyms_addresses",   "kallsyms_offsets",     "kallsyms_relative_base",
+                                          "kallsyms_num_syms",    "kallsyms_names",       "kallsyms_markers",
+                                          "kallsyms_token_table", "kallsyms_token_index", "kallsyms_seqs_of_names",
+                                          "_SDA_BASE_",           "_SDA2_BASE_"};
     for (std::string_view e : exact)
       if (name == e) return true;
-    constexpr std::string_view prefixes[] = {"__efistub_",          "__kvm_nvhe_$",         "__kvm_nvhe_.L",
-                                             "__AArch64ADRPThunk_", "__ARMV5PILongThunk_",  "__ARMV7PILongThunk_",
-                                             "__ThumbV7PILongThunk_", "__LA25Thunk_",       "__microLA25Thunk_",
-                                             "__kcfi_typeid_"};
+    constexpr std::string_view prefixes[] = {
+        "__efistub_",          "__kvm_nvhe_$",          "__kvm_nvhe_.L", "__AArch64ADRPThunk_", "__ARMV5PILongThunk_",
+        "__ARMV7PILongThunk_", "__ThumbV7PILongThunk_", "__LA25Thunk_",  "__microLA25Thunk_",   "__kcfi_typeid_"};
     for (std::string_view p : prefixes)
       if (has_prefix(name, p)) return true;
-    for (std::string_view s : {std::string_view("_from_arm"), std::string_view("_from_thumb"),
-                               std::string_view("_veneer")})
+    for (std::string_view s :
+         {std::string_view("_from_arm"), std::string_view("_from_thumb"), std::string_view("_veneer")})
       if (has_suffix(name, s)) return true;
     if (name.find(".long_branch.") != std::string_view::npos || name.find(".plt_branch.") != std::string_view::npos)
       return true;
@@ -109,8 +108,8 @@ namespace detail {
     return true;
   }
   if (upper_is(type, 'A'))
-    return name != "__kernel_syscall_via_break" && name != "__kernel_syscall_via_epc" &&
-           name != "__kernel_sigtramp" && name != "__gp";
+    return name != "__kernel_syscall_via_break" && name != "__kernel_syscall_via_epc" && name != "__kernel_sigtramp" &&
+           name != "__gp";
   return false;
 }
 
