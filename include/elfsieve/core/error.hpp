@@ -112,6 +112,12 @@ enum class errc : std::uint16_t {
   cannot_preserve_dates,    // futimens failed
   fill_overlaps_headers,    // the section to fill overlaps the file header or the program/section header table
   fill_overlaps_section,    // the section to fill overlaps another section's contents (detail: that section)
+  // kernel symbol tables (kernel/system_map.hpp, kernel/kallsyms_generate.hpp)
+  nm_unrecognized_format,       // GNU nm refuses the file ("file format not recognized"), so there is no System.map
+  kallsyms_no_valid_symbol,     // scripts/kallsyms (6.1): "No valid symbol."
+  kallsyms_line_format,         // scripts/kallsyms (6.12): "line format error" (detail: the System.map line, from 1)
+  kallsyms_value_out_of_range,  // "symbol value out of range in relative mode" (detail: the symbol's value)
+  kallsyms_unsupported_name,    // a name scripts/kallsyms' line reader would split (white space; detail: the line)
   // kallsyms tables embedded in a kernel image (kernel/kallsyms_image.hpp)
   kallsyms_not_found,            // no kallsyms_* symbols, and scanning the loaded bytes found no tables either
   kallsyms_table_out_of_bounds,  // a table lies outside the image's loaded bytes (offset: its virtual address)
@@ -241,6 +247,12 @@ inline constexpr errc last_errc = errc::decompressed_too_large;
     case errc::fill_overlaps_headers:
       return "section to fill overlaps the ELF header, the program headers or the section headers";
     case errc::fill_overlaps_section: return "section to fill overlaps another section's contents";
+    case errc::nm_unrecognized_format: return "file format not recognized";
+    case errc::kallsyms_no_valid_symbol: return "no valid symbol for kallsyms";
+    case errc::kallsyms_line_format: return "System.map line format error (kallsyms cannot read it)";
+    case errc::kallsyms_value_out_of_range: return "kallsyms symbol value out of range in relative mode";
+    case errc::kallsyms_unsupported_name:
+      return "symbol name with white space or a newline (scripts/kallsyms would split its line)";
     case errc::kallsyms_not_found: return "no kallsyms tables found";
     case errc::kallsyms_table_out_of_bounds: return "kallsyms table outside the image's loaded contents";
     case errc::kallsyms_bad_num_syms: return "kallsyms_num_syms larger than the image can hold";
@@ -275,6 +287,9 @@ inline constexpr errc last_errc = errc::decompressed_too_large;
     case errc::unknown_version_index: return "version ";
     case errc::fill_too_large: return "bytes missing ";
     case errc::fill_overlaps_section: return "other section ";
+    case errc::kallsyms_line_format: return "line ";
+    case errc::kallsyms_value_out_of_range: return "value ";
+    case errc::kallsyms_unsupported_name: return "line ";
     case errc::kallsyms_bad_num_syms: return "count ";
     case errc::kallsyms_bad_names: return "symbol ";
     case errc::kallsyms_bad_markers: return "marker ";
