@@ -19,6 +19,7 @@
 #include "elfsieve/io/truncation_guard.hpp"
 #include "elfsieve/kernel/kallsyms_image.hpp"
 #include "elfsieve/kernel/kallsyms_tables.hpp"
+#include "kallsyms_cli.hpp"
 #include "kallsyms_payload.hpp"
 #include "tool.hpp"
 
@@ -39,8 +40,26 @@ struct given_options {
   std::optional<bool> all_symbols;            // --all-symbols
   std::optional<bool> absolute_percpu;        // --absolute-percpu
   std::optional<bool> base_relative;          // --base-relative
+  std::optional<bool> lto_clang;              // --lto-clang
   std::optional<ks::kernel_version> version;  // --kernel=6.1|6.12
 };
+
+// elfsieve-kallsyms' command line as given_options: scripts/kallsyms' flags are given as a set (any flag on the
+// command line states the build's whole set, as the kernel's Makefile passes them), --kernel on its own.
+[[nodiscard]] inline given_options given_by(const tool::kallsyms_cli& cli) {
+  given_options g;
+  const ks::options& o = cli.options;
+  const bool flags = cli.flags_given && (!cli.kernel_given || o.all_symbols || o.absolute_percpu ||
+                                         (o.base_relative && o.version == ks::kernel_version::v6_1) || o.lto_clang);
+  if (flags) {
+    g.all_symbols = o.all_symbols;
+    g.absolute_percpu = o.absolute_percpu;
+    g.base_relative = o.base_relative;
+    g.lto_clang = o.lto_clang;
+  }
+  if (cli.kernel_given) g.version = o.version;
+  return g;
+}
 
 [[nodiscard]] inline const char* version_name(ks::kernel_version v) noexcept {
   return v == ks::kernel_version::v6_12 ? "6.12" : "6.1";
@@ -52,6 +71,7 @@ struct given_options {
   s += o.base_relative ? ", base-relative" : ", absolute addresses";
   if (o.absolute_percpu) s += ", absolute-percpu";
   if (o.all_symbols) s += ", all-symbols";
+  if (o.lto_clang) s += ", lto-clang";
   return s;
 }
 
@@ -186,6 +206,7 @@ inline int run_dump(const char* image_path) {
   if (given.all_symbols) o.all_symbols = *given.all_symbols;
   if (given.absolute_percpu) o.absolute_percpu = *given.absolute_percpu;
   if (given.base_relative) o.base_relative = *given.base_relative;
+  if (given.lto_clang) o.lto_clang = *given.lto_clang;
   if (given.version) o.version = *given.version;
   if (o.version == ks::kernel_version::v6_12) o.base_relative = true;  // 6.12 has no other kind
   return o;
@@ -213,8 +234,8 @@ inline int run_verify(const char* vmlinux_path, const given_options& given) {
     tool::print_file_error(vmlinux_path, r.error());
     return tool::exit_file_error;
   }
-  elfsieve::kernel::kallsyms::generation regenerated;
-  if (auto r = elfsieve::kernel::kallsyms::generate(map, o, regenerated); !r) {
+  ks::generation regenerated;
+  if (auto r = ks::generate(map, o, regenerated); !r) {
     tool::print_file_error(vmlinux_path, r.error());
     return tool::exit_file_error;
   }
@@ -243,3 +264,13 @@ inline int run_verify(const char* vmlinux_path, const given_options& given) {
 }
 
 }  // namespace kallsyms_tool
+
+namespace tool {
+
+// elfsieve-kallsyms.cpp's dispatch points (found through the argument's namespace).
+inline int run_dump(const kallsyms_cli& cli) { return kallsyms_tool::run_dump(cli.files.at(0)); }
+inline int run_verify(const kallsyms_cli& cli) {
+  return kallsyms_tool::run_verify(cli.files.at(0), kallsyms_tool::given_by(cli));
+}
+
+}  // namespace tool
