@@ -134,6 +134,27 @@ inline int run_dump(const char* image_path) {
   return "?";
 }
 
+// The first position where the two tables' decoded names differ (walking both once), or the smaller count.
+[[nodiscard]] inline std::uint64_t first_different_name(const ks::tables& a, const ks::tables& b) {
+  const std::uint64_t common = std::min(a.num_syms, b.num_syms);
+  std::size_t off_a = 0;
+  std::size_t off_b = 0;
+  std::vector<char> name_a;
+  std::vector<char> name_b;
+  for (std::uint64_t i = 0; i < common; ++i) {
+    char type_a = 0;
+    char type_b = 0;
+    name_a.clear();
+    name_b.clear();
+    const auto next_a = ks::expand_entry(a, off_a, type_a, name_a);
+    const auto next_b = ks::expand_entry(b, off_b, type_b, name_b);
+    if (!next_a || !next_b || name_a != name_b) return i;
+    off_a = *next_a;
+    off_b = *next_b;
+  }
+  return common;
+}
+
 // The token holding byte `pos` of the token table.
 [[nodiscard]] inline std::size_t token_at(const ks::tables& t, std::uint64_t pos) noexcept {
   std::size_t token = 0;
@@ -156,8 +177,7 @@ inline int run_dump(const char* image_path) {
       tool::appendf(s, " differs: %" PRIu64 " symbols in the image, %" PRIu64 " regenerated", d.expected, d.actual);
       // Name the first symbol present on one side only, or ordered differently.
       const std::uint64_t common = std::min(image.num_syms, regen.num_syms);
-      std::uint64_t i = 0;
-      while (i < common && symbol_name(image, i) == symbol_name(regen, i)) ++i;
+      const std::uint64_t i = first_different_name(image, regen);
       if (i < common) tool::appendf(s, "; first different symbol %" PRIu64 " (%s)", i, name_pair(i).c_str());
       else
         tool::appendf(s, "; first extra symbol %" PRIu64 " (%s)", i,
@@ -226,6 +246,11 @@ inline int run_verify(const char* vmlinux_path, const given_options& given) {
   auto image = ks::read_image_tables(bytes);
   if (!image) {
     tool::print_file_error(vmlinux_path, image.error());
+    return tool::exit_file_error;
+  }
+  if (!image->found_by_symbols) {
+    std::fprintf(stderr, "%s: %s: no symbol table: --verify regenerates the tables from the image's own symbols\n",
+                 tool::program_name, vmlinux_path);
     return tool::exit_file_error;
   }
   const ks::options o = effective_options(image->inferred, given);

@@ -193,6 +193,19 @@ TEST_CASE("kallsyms_tool.verify_passes_on_every_corpus_vmlinux", "[kallsyms][too
   }
 }
 
+TEST_CASE("kallsyms_tool.verify_needs_the_images_symbols", "[kallsyms][tools]") {
+  if (!verify_available() || !program_available("strip")) return;
+  const auto stripped = work_dir() / "ppc32-stripped";
+  REQUIRE(run_process({"strip", "-s", "-o", stripped.string(), vmlinux_of("ppc32").string()}).ok());
+  const auto r = run_process({kallsyms_tool, "--verify", stripped.string()});
+  CHECK(r.status == 1);
+  CHECK(r.out.empty());
+  CHECK(r.err == "elfsieve-kallsyms: " + stripped.string() +
+                     ": no symbol table: --verify regenerates the tables from the image's own symbols\n");
+  // --dump needs no symbols.
+  CHECK(dump(stripped) == dump(vmlinux_of("ppc32")));
+}
+
 TEST_CASE("kallsyms_tool.verify_names_what_a_mutation_changed", "[kallsyms][tools]") {
   if (!verify_available()) return;
   for (const auto& arch : kernel_arches) {
