@@ -87,21 +87,31 @@ namespace detail {
 // is_ignored_symbol.
 [[nodiscard]] constexpr bool ignored_symbol(std::string_view name, char type, kernel_version version) noexcept {
   if (version == kernel_version::v6_1) {
-    constexpr std::string_view exact[] = {"kallsyms_addresses",   "kallsyms_offsets",     "kallsyms_relative_base",
-                                          "kallsyms_num_syms",    "kallsyms_names",       "kallsyms_markers",
-                                          "kallsyms_token_table", "kallsyms_token_index", "kallsyms_seqs_of_names",
-                                          "_SDA_BASE_",           "_SDA2_BASE_"};
-    for (std::string_view e : exact)
-      if (name == e) return true;
-    constexpr std::string_view prefixes[] = {
-        "__efistub_",          "__kvm_nvhe_$",          "__kvm_nvhe_.L", "__AArch64ADRPThunk_", "__ARMV5PILongThunk_",
-        "__ARMV7PILongThunk_", "__ThumbV7PILongThunk_", "__LA25Thunk_",  "__microLA25Thunk_",   "__kcfi_typeid_"};
-    for (std::string_view p : prefixes)
-      if (has_prefix(name, p)) return true;
-    for (std::string_view s :
-         {std::string_view("_from_arm"), std::string_view("_from_thumb"), std::string_view("_veneer")})
-      if (has_suffix(name, s)) return true;
-    if (name.find(".long_branch.") != std::string_view::npos || name.find(".plt_branch.") != std::string_view::npos)
+    // Most names start with neither 'k' nor '_', and end in none of 'm', 'b', 'r': one comparison each.
+    const char first = name.empty() ? '\0' : name[0];
+    if (first == 'k' || first == '_') {
+      constexpr std::string_view exact[] = {"kallsyms_addresses",   "kallsyms_offsets",     "kallsyms_relative_base",
+                                            "kallsyms_num_syms",    "kallsyms_names",       "kallsyms_markers",
+                                            "kallsyms_token_table", "kallsyms_token_index", "kallsyms_seqs_of_names",
+                                            "_SDA_BASE_",           "_SDA2_BASE_"};
+      for (std::string_view e : exact)
+        if (name == e) return true;
+    }
+    if (first == '_' && name.size() > 2 && name[1] == '_') {
+      constexpr std::string_view prefixes[] = {
+          "__efistub_",          "__kvm_nvhe_$",          "__kvm_nvhe_.L", "__AArch64ADRPThunk_", "__ARMV5PILongThunk_",
+          "__ARMV7PILongThunk_", "__ThumbV7PILongThunk_", "__LA25Thunk_",  "__microLA25Thunk_",   "__kcfi_typeid_"};
+      for (std::string_view p : prefixes)
+        if (has_prefix(name, p)) return true;
+    }
+    const char last = name.empty() ? '\0' : name.back();
+    if (last == 'm' || last == 'b' || last == 'r')
+      for (std::string_view s :
+           {std::string_view("_from_arm"), std::string_view("_from_thumb"), std::string_view("_veneer")})
+        if (has_suffix(name, s)) return true;
+    const std::size_t dot = name.find('.');
+    if (dot != std::string_view::npos && (name.find(".long_branch.", dot) != std::string_view::npos ||
+                                          name.find(".plt_branch.", dot) != std::string_view::npos))
       return true;
     if (type == 'U' || type == 'u' || type == 'N' || type == 'n') return true;
   } else if (type == 'u' || type == 'n') {
@@ -363,17 +373,35 @@ inline result<void> generate(const system_map& map, const options& o, generation
     t.token_table.push_back('\0');
   }
 
-  // kallsyms_seqs_of_names.
-  gen.by_name.resize(count);
-  std::iota(gen.by_name.begin(), gen.by_name.end(), 0u);
+  // kallsyms_seqs_of_names: strcmp order (ties by address, then by number: the number alone is both). The first
+  // eight bytes, big-endian and padded with NULs (no name holds one), decide most comparisons without a memcmp.
   const bool lto = v6_1 && o.lto_clang;
-  std::sort(gen.by_name.begin(), gen.by_name.end(), [&](std::uint32_t a, std::uint32_t b) {
-    const std::string_view na = lto ? detail::lto_clean(gen.names[a]) : gen.names[a];
-    const std::string_view nb = lto ? detail::lto_clean(gen.names[b]) : gen.names[b];
-    const int c = na.compare(nb);
-    if (c != 0) return c < 0;
-    return a < b;  // by address, then by number: the number alone is both
+  struct name_key {
+    std::uint64_t head;
+    std::uint32_t index;
+  };
+  std::vector<name_key> by_name;
+  by_name.reserve(count);
+  for (std::size_t k = 0; k < count; ++k) {
+    const std::string_view n = lto ? detail::lto_clean(gen.names[k]) : gen.names[k];
+    std::uint64_t head = 0;
+    for (std::size_t j = 0; j < 8; ++j) head = head << 8 | (j < n.size() ? static_cast<std::uint8_t>(n[j]) : 0u);
+    by_name.push_back({head, static_cast<std::uint32_t>(k)});
+  }
+  std::sort(by_name.begin(), by_name.end(), [&](const name_key& a, const name_key& b) {
+    if (a.head != b.head) return a.head < b.head;
+    const std::string_view na = lto ? detail::lto_clean(gen.names[a.index]) : gen.names[a.index];
+    const std::string_view nb = lto ? detail::lto_clean(gen.names[b.index]) : gen.names[b.index];
+    // Equal heads: the names agree in their first 8 bytes; one shorter than 8 equals the other (its padding NUL
+    // matched), one of exactly 8 is a prefix of the other.
+    if (na.size() >= 8 && nb.size() >= 8) {
+      const int c = na.substr(8).compare(nb.substr(8));
+      if (c != 0) return c < 0;
+    }
+    return a.index < b.index;
   });
+  gen.by_name.resize(count);
+  for (std::size_t k = 0; k < count; ++k) gen.by_name[k] = by_name[k].index;
   t.seqs_of_names.resize(3 * count);
   for (std::size_t k = 0; k < count; ++k) {
     const std::uint32_t seq = gen.by_name[k];
@@ -433,7 +461,11 @@ inline void append_assembly(const generation& g, const options& o, std::string& 
   const tables& t = g.tables;
   const bool v6_1 = o.version == kernel_version::v6_1;
   const std::size_t count = t.num_syms;
-  out.reserve(out.size() + t.names.size() * 6 + count * 64 + 8192);
+  // The whole text at once: 6 characters per kallsyms_names byte, at most 32 per other line, and 6.12's comments.
+  std::size_t comments = 0;
+  if (!v6_1)
+    for (std::string_view n : g.names) comments += 3 * (n.size() + 8);
+  out.reserve(out.size() + t.names.size() * 6 + count * 96 + comments + 16384);
   out.append(
       "#include <asm/bitsperlong.h>\n#if BITS_PER_LONG == 64\n#define PTR .quad\n#define ALGN .balign 8\n#else\n"
       "#define PTR .long\n#define ALGN .balign 4\n#endif\n\t.section .rodata, \"a\"\n");
