@@ -242,6 +242,21 @@ TEST_CASE("kallsyms_generate.seqs_of_names_and_lto_clang", "[kallsyms][kernel]")
   CHECK(g.by_name == std::vector<std::uint32_t>{4, 0, 1, 2, 3});
 }
 
+TEST_CASE("kallsyms_generate.seqs_of_names_long_common_prefixes", "[kallsyms][kernel]") {
+  // Names that agree in their first 8 bytes (the sort's fast key) and differ after, or end there.
+  hand_map m;
+  m.add(0x1000, 'T', "_stext")
+      .add(0x1001, 'T', "abcdefghz")
+      .add(0x1002, 'T', "abcdefgh")
+      .add(0x1003, 'T', "abcdefg")
+      .add(0x1004, 'T', "abcdefghab")
+      .add(0x1005, 'T', "abcdefgh")
+      .add(0x2000, 'T', "_etext");
+  generation g;
+  REQUIRE(generate(m.map, opts(kernel_version::v6_1), g).has_value());
+  CHECK(g.by_name == std::vector<std::uint32_t>{6, 0, 3, 2, 5, 4, 1});
+}
+
 TEST_CASE("kallsyms_generate.tables_decode_to_the_names", "[kallsyms][kernel]") {
   hand_map m;
   m.add(0x1000, 'T', "_stext");

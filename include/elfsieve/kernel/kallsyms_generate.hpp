@@ -68,7 +68,7 @@ struct generation {
   std::vector<std::uint8_t> symbol_bytes;
   std::vector<std::uint32_t> symbol_start;
   std::vector<std::uint16_t> symbol_length;
-  std::vector<std::uint32_t> order;
+  std::vector<std::uint32_t> order;  // the map entries read_map keeps
 };
 
 namespace detail {
@@ -87,21 +87,31 @@ namespace detail {
 // is_ignored_symbol.
 [[nodiscard]] constexpr bool ignored_symbol(std::string_view name, char type, kernel_version version) noexcept {
   if (version == kernel_version::v6_1) {
-    constexpr std::string_view exact[] = {"kallsyms_addresses",   "kallsyms_offsets",     "kallsyms_relative_base",
-                                          "kallsyms_num_syms",    "kallsyms_names",       "kallsyms_markers",
-                                          "kallsyms_token_table", "kallsyms_token_index", "kallsyms_seqs_of_names",
-                                          "_SDA_BASE_",           "_SDA2_BASE_"};
-    for (std::string_view e : exact)
-      if (name == e) return true;
-    constexpr std::string_view prefixes[] = {
-        "__efistub_",          "__kvm_nvhe_$",          "__kvm_nvhe_.L", "__AArch64ADRPThunk_", "__ARMV5PILongThunk_",
-        "__ARMV7PILongThunk_", "__ThumbV7PILongThunk_", "__LA25Thunk_",  "__microLA25Thunk_",   "__kcfi_typeid_"};
-    for (std::string_view p : prefixes)
-      if (has_prefix(name, p)) return true;
-    for (std::string_view s :
-         {std::string_view("_from_arm"), std::string_view("_from_thumb"), std::string_view("_veneer")})
-      if (has_suffix(name, s)) return true;
-    if (name.find(".long_branch.") != std::string_view::npos || name.find(".plt_branch.") != std::string_view::npos)
+    // Most names start with neither 'k' nor '_', and end in none of 'm', 'b', 'r': one comparison each.
+    const char first = name.empty() ? '\0' : name[0];
+    if (first == 'k' || first == '_') {
+      constexpr std::string_view exact[] = {"kallsyms_addresses",   "kallsyms_offsets",     "kallsyms_relative_base",
+                                            "kallsyms_num_syms",    "kallsyms_names",       "kallsyms_markers",
+                                            "kallsyms_token_table", "kallsyms_token_index", "kallsyms_seqs_of_names",
+                                            "_SDA_BASE_",           "_SDA2_BASE_"};
+      for (std::string_view e : exact)
+        if (name == e) return true;
+    }
+    if (first == '_' && name.size() > 2 && name[1] == '_') {
+      constexpr std::string_view prefixes[] = {
+          "__efistub_",          "__kvm_nvhe_$",          "__kvm_nvhe_.L", "__AArch64ADRPThunk_", "__ARMV5PILongThunk_",
+          "__ARMV7PILongThunk_", "__ThumbV7PILongThunk_", "__LA25Thunk_",  "__microLA25Thunk_",   "__kcfi_typeid_"};
+      for (std::string_view p : prefixes)
+        if (has_prefix(name, p)) return true;
+    }
+    const char last = name.empty() ? '\0' : name.back();
+    if (last == 'm' || last == 'b' || last == 'r')
+      for (std::string_view s :
+           {std::string_view("_from_arm"), std::string_view("_from_thumb"), std::string_view("_veneer")})
+        if (has_suffix(name, s)) return true;
+    const std::size_t dot = name.find('.');
+    if (dot != std::string_view::npos && (name.find(".long_branch.", dot) != std::string_view::npos ||
+                                          name.find(".plt_branch.", dot) != std::string_view::npos))
       return true;
     if (type == 'U' || type == 'u' || type == 'N' || type == 'n') return true;
   } else if (type == 'u' || type == 'n') {
@@ -143,6 +153,10 @@ struct address_range {
 [[nodiscard]] constexpr bool plain_name(std::string_view name, kernel_version version) noexcept {
   if (version == kernel_version::v6_12) return name.find('\n') == std::string_view::npos;
   if (name.empty() || name.size() > 4 * ksym_name_len) return false;
+  // White space is at most ' ': one comparison per byte (vectorised) decides for almost every name.
+  bool low = false;
+  for (char c : name) low |= static_cast<unsigned char>(c) <= ' ';
+  if (!low) return true;
   for (char c : name)
     if (c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r') return false;
   return true;
@@ -150,19 +164,13 @@ struct address_range {
 
 }  // namespace detail
 
-// One symbol as scripts/kallsyms reads it from System.map.
-struct map_symbol {
-  std::uint64_t address = 0;
-  char type = '?';
-  std::string_view name;
-};
-
-// The symbols scripts/kallsyms' read_map keeps from `map`, in map order, into `out` (cleared first); too-long names
+// The symbols scripts/kallsyms' read_map keeps from `map`: their indices in map.entries, in map order, into `out`
+// (cleared first; the map order is also the kernel's input order, start_pos / seq); too-long names
 // go to gen.too_long; sets gen.text. Errors: 6.12's "line format error" (errc::kallsyms_line_format, detail: the
 // line number) and errc::kallsyms_unsupported_name for a name the line parser would split (white space, a newline; see
 // plain_name), which no real vmlinux has.
 inline result<void> read_kallsyms_map(const system_map& map, kernel_version version, generation& gen,
-                                      std::vector<map_symbol>& out) {
+                                      std::vector<std::uint32_t>& out) {
   out.clear();
   gen.too_long.clear();
   gen.text = 0;
@@ -183,7 +191,7 @@ inline result<void> read_kallsyms_map(const system_map& map, kernel_version vers
     }
     if (e.name == "_text") gen.text = e.address;
     if (detail::ignored_symbol(e.name, e.type, version)) continue;
-    out.push_back({e.address, e.type, e.name});
+    out.push_back(static_cast<std::uint32_t>(line));
   }
   return {};
 }
@@ -194,13 +202,15 @@ inline result<void> read_kallsyms_map(const system_map& map, kernel_version vers
 inline result<void> generate(const system_map& map, const options& o, generation& gen) {
   const kernel_version version = o.version;
   const bool v6_1 = version == kernel_version::v6_1;
-  std::vector<map_symbol> read;
+  std::vector<std::uint32_t>& read = gen.order;
   ELFSIEVE_TRY_VOID(read_kallsyms_map(map, version, gen, read));
+  const std::vector<map_entry>& entries = map.entries;
 
   // check_symbol_range: the last symbol of each name wins.
   detail::address_range text_range, inittext_range;
   detail::address_range percpu{std::numeric_limits<std::uint64_t>::max(), 0};
-  for (const map_symbol& s : read) {
+  for (std::uint32_t i : read) {
+    const map_entry& s = entries[i];
     const std::string_view n = s.name;
     if (n.size() < 6 || n[0] != '_') continue;
     if (n == "_stext") text_range.start = s.address;
@@ -211,12 +221,20 @@ inline result<void> generate(const system_map& map, const options& o, generation
     else if (n == "__per_cpu_end") percpu.end = s.address;
   }
 
-  // shrink_table (symbol_valid), keeping the input order number.
-  std::vector<std::uint32_t>& kept = gen.order;
-  kept.clear();
-  kept.reserve(read.size());
-  for (std::size_t i = 0; i < read.size(); ++i) {
-    const map_symbol& s = read[i];
+  // shrink_table (symbol_valid), then make_percpus_absolute (type 'A'), then sort_symbols.
+  struct sort_key {
+    std::uint64_t address;
+    std::uint32_t input;  // index in the map: the input order
+    std::uint16_t underscores;
+    std::uint8_t weak;
+    std::uint8_t linker_script;
+  };
+  std::vector<sort_key> keys;
+  keys.reserve(read.size());
+  const bool absolute_percpu = o.absolute_percpu;
+  auto made_absolute = [&](const map_entry& s) { return absolute_percpu && percpu.holds(s.address); };
+  for (std::uint32_t i : read) {
+    const map_entry& s = entries[i];
     if (!o.all_symbols) {
       const bool boundary = !v6_1 && (detail::has_prefix(s.name, "__start_") || detail::has_prefix(s.name, "__stop_"));
       if (!boundary) {
@@ -226,36 +244,12 @@ inline result<void> generate(const system_map& map, const options& o, generation
           continue;
       }
     }
-    kept.push_back(static_cast<std::uint32_t>(i));
-  }
-  if (kept.empty() && v6_1) return make_error(errc::kallsyms_no_valid_symbol);
-
-  // make_percpus_absolute, then sort_symbols.
-  const std::size_t count = kept.size();
-  std::vector<std::uint8_t> absolute(read.size(), 0);
-  std::vector<char> type(read.size());
-  for (std::size_t i = 0; i < read.size(); ++i) type[i] = read[i].type;
-  if (o.absolute_percpu)
-    for (std::uint32_t i : kept)
-      if (percpu.holds(read[i].address)) {
-        absolute[i] = 1;
-        type[i] = 'A';
-      }
-  struct sort_key {
-    std::uint64_t address;
-    std::uint32_t input;  // position in `read`: the input order
-    std::uint16_t underscores;
-    std::uint8_t weak;
-    std::uint8_t linker_script;
-  };
-  std::vector<sort_key> keys;
-  keys.reserve(count);
-  for (std::uint32_t i : kept) {
-    const map_symbol& s = read[i];
+    const bool weak = !made_absolute(s) && (s.type == 'w' || s.type == 'W');
     keys.push_back({s.address, i, static_cast<std::uint16_t>(detail::leading_underscores(s.name)),
-                    static_cast<std::uint8_t>(type[i] == 'w' || type[i] == 'W'),
-                    static_cast<std::uint8_t>(detail::linker_script_like(s.name))});
+                    static_cast<std::uint8_t>(weak), static_cast<std::uint8_t>(detail::linker_script_like(s.name))});
   }
+  if (keys.empty() && v6_1) return make_error(errc::kallsyms_no_valid_symbol);
+  const std::size_t count = keys.size();
   std::sort(keys.begin(), keys.end(), [](const sort_key& a, const sort_key& b) {
     if (a.address != b.address) return a.address < b.address;
     if (a.weak != b.weak) return a.weak < b.weak;
@@ -269,11 +263,12 @@ inline result<void> generate(const system_map& map, const options& o, generation
   gen.symbol_addresses.resize(count);
   gen.absolute.resize(count);
   for (std::size_t k = 0; k < count; ++k) {
-    const std::uint32_t i = keys[k].input;
-    gen.names[k] = read[i].name;
-    gen.types[k] = type[i];
-    gen.symbol_addresses[k] = read[i].address;
-    gen.absolute[k] = absolute[i];
+    const map_entry& s = entries[keys[k].input];
+    const bool abs = made_absolute(s);
+    gen.names[k] = s.name;
+    gen.types[k] = abs ? 'A' : s.type;
+    gen.symbol_addresses[k] = s.address;
+    gen.absolute[k] = abs ? 1 : 0;
   }
 
   tables& t = gen.tables;
@@ -363,17 +358,35 @@ inline result<void> generate(const system_map& map, const options& o, generation
     t.token_table.push_back('\0');
   }
 
-  // kallsyms_seqs_of_names.
-  gen.by_name.resize(count);
-  std::iota(gen.by_name.begin(), gen.by_name.end(), 0u);
+  // kallsyms_seqs_of_names: strcmp order (ties by address, then by number: the number alone is both). The first
+  // eight bytes, big-endian and padded with NULs (no name holds one), decide most comparisons without a memcmp.
   const bool lto = v6_1 && o.lto_clang;
-  std::sort(gen.by_name.begin(), gen.by_name.end(), [&](std::uint32_t a, std::uint32_t b) {
-    const std::string_view na = lto ? detail::lto_clean(gen.names[a]) : gen.names[a];
-    const std::string_view nb = lto ? detail::lto_clean(gen.names[b]) : gen.names[b];
-    const int c = na.compare(nb);
-    if (c != 0) return c < 0;
-    return a < b;  // by address, then by number: the number alone is both
+  struct name_key {
+    std::uint64_t head;
+    std::uint32_t index;
+  };
+  std::vector<name_key> by_name;
+  by_name.reserve(count);
+  for (std::size_t k = 0; k < count; ++k) {
+    const std::string_view n = lto ? detail::lto_clean(gen.names[k]) : gen.names[k];
+    std::uint64_t head = 0;
+    for (std::size_t j = 0; j < 8; ++j) head = head << 8 | (j < n.size() ? static_cast<std::uint8_t>(n[j]) : 0u);
+    by_name.push_back({head, static_cast<std::uint32_t>(k)});
+  }
+  std::sort(by_name.begin(), by_name.end(), [&](const name_key& a, const name_key& b) {
+    if (a.head != b.head) return a.head < b.head;
+    const std::string_view na = lto ? detail::lto_clean(gen.names[a.index]) : gen.names[a.index];
+    const std::string_view nb = lto ? detail::lto_clean(gen.names[b.index]) : gen.names[b.index];
+    // Equal heads: the names agree in their first 8 bytes; one shorter than 8 equals the other (its padding NUL
+    // matched), one of exactly 8 is a prefix of the other.
+    if (na.size() >= 8 && nb.size() >= 8) {
+      const int c = na.substr(8).compare(nb.substr(8));
+      if (c != 0) return c < 0;
+    }
+    return a.index < b.index;
   });
+  gen.by_name.resize(count);
+  for (std::size_t k = 0; k < count; ++k) gen.by_name[k] = by_name[k].index;
   t.seqs_of_names.resize(3 * count);
   for (std::size_t k = 0; k < count; ++k) {
     const std::uint32_t seq = gen.by_name[k];
@@ -433,7 +446,11 @@ inline void append_assembly(const generation& g, const options& o, std::string& 
   const tables& t = g.tables;
   const bool v6_1 = o.version == kernel_version::v6_1;
   const std::size_t count = t.num_syms;
-  out.reserve(out.size() + t.names.size() * 6 + count * 64 + 8192);
+  // The whole text at once: 6 characters per kallsyms_names byte, at most 32 per other line, and 6.12's comments.
+  std::size_t comments = 0;
+  if (!v6_1)
+    for (std::string_view n : g.names) comments += 3 * (n.size() + 8);
+  out.reserve(out.size() + t.names.size() * 6 + count * 96 + comments + 16384);
   out.append(
       "#include <asm/bitsperlong.h>\n#if BITS_PER_LONG == 64\n#define PTR .quad\n#define ALGN .balign 8\n#else\n"
       "#define PTR .long\n#define ALGN .balign 4\n#endif\n\t.section .rodata, \"a\"\n");
