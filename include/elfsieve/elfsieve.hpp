@@ -19,6 +19,7 @@
 #include "elfsieve/rewrite/strtab_builder.hpp"
 #include "elfsieve/rewrite/writer.hpp"
 #include "elfsieve/kernel/autoksyms.hpp"
+#include "elfsieve/kernel/kallsyms_image.hpp"
 #include "elfsieve/kernel/kallsyms_tables.hpp"
 #include "elfsieve/kernel/module.hpp"
 #include "elfsieve/strip/decision.hpp"

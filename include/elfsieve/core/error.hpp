@@ -119,9 +119,24 @@ enum class errc : std::uint16_t {
   kallsyms_no_valid_symbol,     // scripts/kallsyms (6.1): "No valid symbol."
   kallsyms_line_format,         // scripts/kallsyms (6.12): "line format error" (detail: the System.map line, from 1)
   kallsyms_value_out_of_range,  // "symbol value out of range in relative mode" (detail: the symbol's value)
+  kallsyms_unsupported_name,    // a name scripts/kallsyms' line reader would split (white space; detail: the line)
+  // kallsyms tables embedded in a kernel image (kernel/kallsyms_image.hpp)
+  kallsyms_not_found,            // no kallsyms_* symbols, and scanning the loaded bytes found no tables either
+  kallsyms_table_out_of_bounds,  // a table lies outside the image's loaded bytes (offset: its virtual address)
+  kallsyms_bad_num_syms,         // kallsyms_num_syms is more than the image can hold (detail: the count)
+  kallsyms_bad_names,            // a kallsyms_names entry is empty or runs past the table (detail: symbol)
+  kallsyms_bad_markers,          // kallsyms_markers disagrees with kallsyms_names (detail: marker)
+  kallsyms_bad_token_table,      // a token index points outside the token table or at an unterminated token
+  kallsyms_bad_seqs_of_names,    // kallsyms_seqs_of_names names no symbol or has the wrong size (detail: entry)
+  kallsyms_bad_offsets,          // kallsyms_offsets/kallsyms_addresses has the wrong size for kallsyms_num_syms
+  // kernel boot images (the tools' payload readers)
+  bad_boot_image,          // a boot image whose setup header or payload fields are out of range
+  unknown_compression,     // the payload is in no compressed format the tool reads
+  decompression_failed,    // the compressed payload is corrupt or truncated
+  decompressed_too_large,  // the payload decompresses to more than the size limit
 };
 // The last code (keep it so when adding one): tests walk every code up to it.
-inline constexpr errc last_errc = errc::kallsyms_value_out_of_range;
+inline constexpr errc last_errc = errc::decompressed_too_large;
 
 // Codes whose error carries the system's reason in sys_errno.
 [[nodiscard]] constexpr bool is_io_error(errc code) noexcept {
@@ -240,6 +255,20 @@ inline constexpr errc last_errc = errc::kallsyms_value_out_of_range;
     case errc::kallsyms_no_valid_symbol: return "no valid symbol for kallsyms";
     case errc::kallsyms_line_format: return "System.map line format error (kallsyms cannot read it)";
     case errc::kallsyms_value_out_of_range: return "kallsyms symbol value out of range in relative mode";
+    case errc::kallsyms_unsupported_name:
+      return "symbol name with white space or a newline (scripts/kallsyms would split its line)";
+    case errc::kallsyms_not_found: return "no kallsyms tables found";
+    case errc::kallsyms_table_out_of_bounds: return "kallsyms table outside the image's loaded contents";
+    case errc::kallsyms_bad_num_syms: return "kallsyms_num_syms larger than the image can hold";
+    case errc::kallsyms_bad_names: return "malformed kallsyms_names";
+    case errc::kallsyms_bad_markers: return "kallsyms_markers disagree with kallsyms_names";
+    case errc::kallsyms_bad_token_table: return "malformed kallsyms_token_table or kallsyms_token_index";
+    case errc::kallsyms_bad_seqs_of_names: return "malformed kallsyms_seqs_of_names";
+    case errc::kallsyms_bad_offsets: return "kallsyms_offsets or kallsyms_addresses has the wrong size";
+    case errc::bad_boot_image: return "malformed boot image header";
+    case errc::unknown_compression: return "unknown compression format";
+    case errc::decompression_failed: return "corrupt or truncated compressed data";
+    case errc::decompressed_too_large: return "decompressed data larger than the size limit";
   }
   return "unknown error";
 }
@@ -264,6 +293,12 @@ inline constexpr errc last_errc = errc::kallsyms_value_out_of_range;
     case errc::fill_overlaps_section: return "other section ";
     case errc::kallsyms_line_format: return "line ";
     case errc::kallsyms_value_out_of_range: return "value ";
+    case errc::kallsyms_unsupported_name: return "line ";
+    case errc::kallsyms_bad_num_syms: return "count ";
+    case errc::kallsyms_bad_names: return "symbol ";
+    case errc::kallsyms_bad_markers: return "marker ";
+    case errc::kallsyms_bad_token_table: return "token ";
+    case errc::kallsyms_bad_seqs_of_names: return "entry ";
     case errc::fill_bad_symbol:
     case errc::symbol_in_removed_section:
     case errc::relocation_names_removed_symbol: return "symbol ";

@@ -24,6 +24,7 @@ struct options {
   bool absolute_percpu = false;  // --absolute-percpu (CONFIG_KALLSYMS_ABSOLUTE_PERCPU)
   bool base_relative = false;    // --base-relative (CONFIG_KALLSYMS_BASE_RELATIVE; implied by 6.12)
   kernel_version version = kernel_version::v6_1;
+  bool lto_clang = false;  // --lto-clang (6.1 only: names compare without their ".llvm." suffix)
 };
 
 // The tables' contents. Each vector is allocated once per image, never per symbol.

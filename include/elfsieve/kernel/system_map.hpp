@@ -61,15 +61,26 @@ namespace detail {
 // 6.1's grep -v patterns that start with a space, without it, tried at each space of " T NAME" (then `tail` is
 // what follows that space). ' [aNUw] ' is handled by the caller for the type letter; a name can hold it too.
 [[nodiscard]] constexpr bool v6_1_drops_after_space(std::string_view tail) noexcept {
-  if (tail.size() >= 2 && (tail[0] == 'a' || tail[0] == 'N' || tail[0] == 'U' || tail[0] == 'w') && tail[1] == ' ')
-    return true;
-  return map_starts_with(tail, 0, "$") || map_starts_with(tail, 0, ".L") || map_starts_with(tail, 0, "__crc_") ||
-         map_starts_with(tail, 0, "__kstrtab_") || map_starts_with(tail, 0, "__kstrtabns_") || tail == "L0";
+  if (tail.empty()) return false;
+  switch (tail[0]) {  // every pattern's first character, so that most names cost one comparison
+    case 'a':
+    case 'N':
+    case 'U':
+    case 'w': return tail.size() >= 2 && tail[1] == ' ';
+    case '$': return true;
+    case '.': return tail.size() >= 2 && tail[1] == 'L';
+    case '_':
+      return map_starts_with(tail, 0, "__crc_") || map_starts_with(tail, 0, "__kstrtab_") ||
+             map_starts_with(tail, 0, "__kstrtabns_");
+    case 'L': return tail == "L0";
+    default: return false;
+  }
 }
 
 // 6.12's sed patterns that start with a space (the same convention).
 [[nodiscard]] constexpr bool v6_12_drops_after_space(std::string_view tail) noexcept {
   if (v6_1_drops_after_space(tail)) return true;
+  if (tail.size() < 2 || tail[0] != '_') return false;  // the rest all start with '_', most with "__"
   constexpr std::string_view prefixes[] = {"__efistub_",
                                            "__pi_$",
                                            "__pi_.L",
@@ -92,10 +103,14 @@ namespace detail {
 // 6.12's patterns that need no space: suffixes of the line and substrings of it.
 [[nodiscard]] constexpr bool v6_12_drops_anywhere(std::string_view name) noexcept {
   constexpr std::string_view suffixes[] = {"_from_arm", "_from_thumb", "_veneer"};
-  for (std::string_view s : suffixes)
-    if (name.size() >= s.size() && name.substr(name.size() - s.size()) == s) return true;
+  if (!name.empty() && (name.back() == 'm' || name.back() == 'b' || name.back() == 'r'))
+    for (std::string_view s : suffixes)
+      if (name.size() >= s.size() && name.substr(name.size() - s.size()) == s) return true;
   // The address holds no '.', and " T " cannot start either pattern.
-  return name.find(".long_branch.") != std::string_view::npos || name.find(".plt_branch.") != std::string_view::npos;
+  const std::size_t dot = name.find('.');
+  if (dot == std::string_view::npos) return false;
+  return name.find(".long_branch.", dot) != std::string_view::npos ||
+         name.find(".plt_branch.", dot) != std::string_view::npos;
 }
 
 }  // namespace detail
@@ -130,6 +145,7 @@ struct map_sort_key {
   std::string_view name;
   std::uint32_t order;
   bool undefined;
+  char type;
 };
 
 template <elf_layout L>
@@ -147,7 +163,6 @@ result<void> read_system_map_file(const file<L>& f, kallsyms::kernel_version ver
   if (symtab.size() <= 1) return {};
   const auto classifier = nm_classifier<L>::create(f, table);
   const nm_filter shown{};
-  out.entries.reserve(symtab.size());
   std::vector<map_sort_key> keys;
   keys.reserve(symtab.size());
   for (auto s : symtab) {
@@ -164,8 +179,8 @@ result<void> read_system_map_file(const file<L>& f, kallsyms::kernel_version ver
     const std::string_view name = classifier.name(symtab, s);
     if (is_special_symbol(f.machine(), name)) continue;
     if (mksysmap_drops(info.type, name, version)) continue;
-    keys.push_back({info.value, name, static_cast<std::uint32_t>(keys.size()), info.place == nm_place::undefined});
-    out.entries.push_back({info.value, info.type, name});
+    keys.push_back(
+        {info.value, name, static_cast<std::uint32_t>(keys.size()), info.place == nm_place::undefined, info.type});
   }
   std::sort(keys.begin(), keys.end(), [](const map_sort_key& a, const map_sort_key& b) {
     if (a.undefined != b.undefined) return a.undefined;
@@ -174,11 +189,8 @@ result<void> read_system_map_file(const file<L>& f, kallsyms::kernel_version ver
     if (c != 0) return c < 0;
     return a.order < b.order;
   });
-  // Permute into place through the keys' order numbers: entries[i] = old[keys[i].order].
-  std::vector<map_entry> sorted;
-  sorted.reserve(out.entries.size());
-  for (const map_sort_key& k : keys) sorted.push_back(out.entries[k.order]);
-  out.entries.swap(sorted);
+  out.entries.resize(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) out.entries[i] = {keys[i].address, keys[i].type, keys[i].name};
   return {};
 }
 

@@ -1,0 +1,257 @@
+// elfsieve-kallsyms: the kernel's kallsyms tables straight from a vmlinux, byte for byte what
+// `nm -n VMLINUX | scripts/mksysmap | scripts/kallsyms FLAGS` prints for Linux 6.1 or 6.12, without nm or a
+// temporary System.map. The other modes (--verify, --dump, --diff, --module) live in their own headers.
+#include <getopt.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "elfsieve/io/mapped_file.hpp"
+#include "elfsieve/io/truncation_guard.hpp"
+#include "elfsieve/kernel/kallsyms_generate.hpp"
+#include "elfsieve/kernel/system_map.hpp"
+#include "kallsyms_cli.hpp"
+#include "tool.hpp"
+
+// The modes other headers implement; each defines `int run_<mode>(const tool::kallsyms_cli&)`.
+#if __has_include("kallsyms_verify_dump.hpp")
+#include "kallsyms_verify_dump.hpp"
+#define ELFSIEVE_KALLSYMS_HAVE_VERIFY_DUMP 1
+#endif
+#if __has_include("kallsyms_diff.hpp")
+#include "kallsyms_diff.hpp"
+#define ELFSIEVE_KALLSYMS_HAVE_DIFF 1
+#endif
+#if __has_include("kallsyms_module.hpp")
+#include "kallsyms_module.hpp"
+#define ELFSIEVE_KALLSYMS_HAVE_MODULE 1
+#endif
+
+namespace {
+
+using elfsieve::kernel::kallsyms::kernel_version;
+using tool::kallsyms_cli;
+using tool::kallsyms_mode;
+using tool::program_name;
+
+constexpr const char* usage_text =
+    "Usage: %1$s [--all-symbols] [--absolute-percpu] [--base-relative] [--lto-clang] [--kernel=6.1|6.12] VMLINUX\n"
+    "       %1$s --system-map [--kernel=6.1|6.12] VMLINUX\n"
+    "       %1$s --verify [FLAGS] VMLINUX\n"
+    "       %1$s --dump IMAGE\n"
+    "       %1$s --diff A B\n"
+    "       %1$s --module FOO.ko\n"
+    "Print the kallsyms assembly (out.S) for VMLINUX exactly as\n"
+    "  nm -n VMLINUX | scripts/mksysmap | scripts/kallsyms FLAGS System.map\n"
+    "of the chosen kernel version does, reading the ELF symbol table directly.\n"
+    "\n"
+    "scripts/kallsyms flags (from the kernel's configuration):\n"
+    "      --all-symbols      every symbol, not only text (CONFIG_KALLSYMS_ALL)       6.1, 6.12\n"
+    "      --absolute-percpu  per-cpu symbols absolute (CONFIG_KALLSYMS_ABSOLUTE_PERCPU) 6.1, 6.12\n"
+    "      --base-relative    kallsyms_offsets + kallsyms_relative_base instead of\n"
+    "                         kallsyms_addresses (CONFIG_KALLSYMS_BASE_RELATIVE)      6.1 only;\n"
+    "                         6.12 is always base-relative and has no such option\n"
+    "      --lto-clang        sort kallsyms_seqs_of_names without the \".llvm.\" suffix\n"
+    "                         of names (CONFIG_LTO_CLANG)                              6.1 only\n"
+    "      --kernel=VERSION   the rules of Linux 6.1 (Debian's 6.1.y, the default) or 6.12:\n"
+    "                         6.1  scripts/mksysmap is a grep; tables in the order addresses|offsets,\n"
+    "                              relative_base, num_syms, names, markers, seqs_of_names, token_table,\n"
+    "                              token_index\n"
+    "                         6.12 scripts/mksysmap is a sed script that drops more names; tables in the\n"
+    "                              order num_syms, names, markers, token_table, token_index, offsets,\n"
+    "                              relative_base, seqs_of_names, with each symbol's name in comments\n"
+    "\n"
+    "Modes:\n"
+    "      --system-map       print System.map (nm -n filtered by the version's scripts/mksysmap) instead\n"
+    "      --verify           regenerate the tables from VMLINUX's own symbols and compare them with the\n"
+    "                         kallsyms_* data embedded in it (flags inferred from the image unless given)\n"
+    "      --dump             decode the embedded tables of IMAGE (vmlinux, or a compressed bzImage) as\n"
+    "                         /proc/kallsyms prints them\n"
+    "      --diff             say whether link passes A and B agree, and if not why (the first symbol that\n"
+    "                         moved, its section, the size change that moved it)\n"
+    "      --module           the symbols the kernel keeps for module FOO.ko at load, as /proc/kallsyms\n"
+    "  -h, --help             display this help and exit\n"
+    "  -V, --version          display the version and exit\n"
+    "\n"
+    "Messages: a symbol of 512 bytes or more is left out with a warning, as scripts/kallsyms does.\n"
+    "Exit status: 0 on success (--verify: the tables match), 1 if VMLINUX cannot be read or scripts/kallsyms\n"
+    "would fail on it (no valid symbol, a value out of range in relative mode; --verify: a difference),\n"
+    "2 on a usage error.\n";
+
+[[noreturn]] void usage(FILE* stream, int status) {
+  std::fprintf(stream, usage_text, program_name);
+  std::exit(status);
+}
+
+int fail(const char* file, const elfsieve::error& e) {
+  tool::print_file_error(file, e);
+  return tool::exit_file_error;
+}
+
+// The generator's errors, in the words of scripts/kallsyms where it has some.
+int generation_failed(const char* file, const elfsieve::error& e, const elfsieve::kernel::kallsyms::generation& g) {
+  using elfsieve::errc;
+  switch (e.code) {
+    case errc::kallsyms_no_valid_symbol:
+      std::fprintf(stderr, "%s: %s: no valid symbol for kallsyms\n", program_name, file);
+      break;
+    case errc::kallsyms_value_out_of_range:
+      std::fprintf(stderr, "%s: %s: kallsyms failure: %s symbol value %#llx out of range in relative mode (%.*s)\n",
+                   program_name, file, g.failing_absolute ? "absolute" : "relative",
+                   static_cast<unsigned long long>(g.failing_value), static_cast<int>(g.failing_symbol.size()),
+                   g.failing_symbol.data());
+      break;
+    default: return fail(file, e);
+  }
+  return tool::exit_file_error;
+}
+
+int run_generate(const kallsyms_cli& cli) {
+  const char* path = cli.files[0];
+  auto mapped = elfsieve::mapped_file::open(path);
+  if (!mapped) return fail(path, mapped.error());
+  elfsieve::kernel::system_map map;
+  if (auto r = elfsieve::kernel::read_system_map(mapped->bytes(), cli.options.version, map); !r)
+    return fail(path, r.error());
+  std::string out;
+  if (cli.mode == kallsyms_mode::system_map) {
+    elfsieve::kernel::append_system_map(map, out);
+  } else {
+    elfsieve::kernel::kallsyms::generation g;
+    auto r = elfsieve::kernel::kallsyms::generate(map, cli.options, g);
+    for (std::string_view name : g.too_long)
+      std::fprintf(stderr, "%s: %s: warning: symbol %.*s too long for kallsyms (%zu >= %zu); left out\n", program_name,
+                   path, static_cast<int>(name.size()), name.data(), name.size(),
+                   elfsieve::kernel::kallsyms::ksym_name_len);
+    if (!r) return generation_failed(path, r.error(), g);
+    elfsieve::kernel::kallsyms::append_assembly(g, cli.options, out);
+  }
+  // Nothing read from a file that shrank meanwhile is printed.
+  if (auto intact = mapped->check_intact(); !intact) return fail(path, intact.error());
+  if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
+    std::fprintf(stderr, "%s: write error: %s\n", program_name, std::strerror(errno));
+    return tool::exit_file_error;
+  }
+  return 0;
+}
+
+// The modes of other headers. Until a header exists, its mode says so.
+int unavailable(const char* option) {
+  std::fprintf(stderr, "%s: %s is not available in this build\n", program_name, option);
+  return tool::exit_usage;
+}
+
+int dispatch(const kallsyms_cli& cli) {
+  switch (cli.mode) {
+    case kallsyms_mode::assembly:
+    case kallsyms_mode::system_map: return run_generate(cli);
+    case kallsyms_mode::verify:
+#ifdef ELFSIEVE_KALLSYMS_HAVE_VERIFY_DUMP
+      return run_verify(cli);
+#else
+      return unavailable("--verify");
+#endif
+    case kallsyms_mode::dump:
+#ifdef ELFSIEVE_KALLSYMS_HAVE_VERIFY_DUMP
+      return run_dump(cli);
+#else
+      return unavailable("--dump");
+#endif
+    case kallsyms_mode::diff:
+#ifdef ELFSIEVE_KALLSYMS_HAVE_DIFF
+      return run_diff(cli);
+#else
+      return unavailable("--diff");
+#endif
+    case kallsyms_mode::module:
+#ifdef ELFSIEVE_KALLSYMS_HAVE_MODULE
+      return run_module(cli);
+#else
+      return unavailable("--module");
+#endif
+  }
+  return tool::exit_usage;
+}
+
+const char* mode_option(kallsyms_mode m) {
+  switch (m) {
+    case kallsyms_mode::assembly: return "";
+    case kallsyms_mode::system_map: return "--system-map";
+    case kallsyms_mode::verify: return "--verify";
+    case kallsyms_mode::dump: return "--dump";
+    case kallsyms_mode::diff: return "--diff";
+    case kallsyms_mode::module: return "--module";
+  }
+  return "";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  elfsieve::install_truncation_guard();
+  tool::set_program_name(argc, argv);
+  enum : int {
+    opt_all = 300,
+    opt_percpu,
+    opt_base,
+    opt_lto,
+    opt_kernel,
+    opt_system_map,
+    opt_verify,
+    opt_dump,
+    opt_diff,
+    opt_module
+  };
+  // clang-format off
+  static const option long_options[] = {
+      {"all-symbols", no_argument, nullptr, opt_all}, {"absolute-percpu", no_argument, nullptr, opt_percpu},
+      {"base-relative", no_argument, nullptr, opt_base}, {"lto-clang", no_argument, nullptr, opt_lto},
+      {"kernel", required_argument, nullptr, opt_kernel}, {"system-map", no_argument, nullptr, opt_system_map},
+      {"verify", no_argument, nullptr, opt_verify}, {"dump", no_argument, nullptr, opt_dump},
+      {"diff", no_argument, nullptr, opt_diff}, {"module", no_argument, nullptr, opt_module},
+      {"help", no_argument, nullptr, 'h'}, {"version", no_argument, nullptr, 'V'}, {nullptr, 0, nullptr, 0}};
+  // clang-format on
+  kallsyms_cli cli;
+  bool base_relative_given = false;
+  auto set_mode = [&](kallsyms_mode m) {
+    if (cli.mode != kallsyms_mode::assembly && cli.mode != m)
+      tool::usage_error("%s and %s cannot be combined", mode_option(cli.mode), mode_option(m));
+    cli.mode = m;
+  };
+  for (int c; (c = getopt_long(argc, argv, "hV", long_options, nullptr)) != -1;) {
+    switch (c) {
+      case opt_all: cli.options.all_symbols = cli.flags_given = true; break;
+      case opt_percpu: cli.options.absolute_percpu = cli.flags_given = true; break;
+      case opt_base: cli.options.base_relative = base_relative_given = cli.flags_given = true; break;
+      case opt_lto: cli.options.lto_clang = cli.flags_given = true; break;
+      case opt_kernel:
+        if (std::strcmp(optarg, "6.1") == 0) cli.options.version = kernel_version::v6_1;
+        else if (std::strcmp(optarg, "6.12") == 0) cli.options.version = kernel_version::v6_12;
+        else tool::usage_error("--kernel=%s: expected 6.1 or 6.12", optarg);
+        cli.kernel_given = cli.flags_given = true;
+        break;
+      case opt_system_map: set_mode(kallsyms_mode::system_map); break;
+      case opt_verify: set_mode(kallsyms_mode::verify); break;
+      case opt_dump: set_mode(kallsyms_mode::dump); break;
+      case opt_diff: set_mode(kallsyms_mode::diff); break;
+      case opt_module: set_mode(kallsyms_mode::module); break;
+      case 'h': usage(stdout, 0);
+      case 'V': std::printf("elfsieve-kallsyms (elfsieve) %s, Linux 6.1 and 6.12 rules\n", ELFSIEVE_VERSION); return 0;
+      default: return tool::try_help();
+    }
+  }
+  const bool v6_12 = cli.options.version == kernel_version::v6_12;
+  if (v6_12 && base_relative_given)
+    tool::usage_error("--base-relative is not a 6.12 option (6.12 is always base-relative)");
+  if (v6_12 && cli.options.lto_clang) tool::usage_error("--lto-clang is not a 6.12 option");
+  if (v6_12) cli.options.base_relative = true;
+  for (int i = optind; i < argc; ++i) cli.files.push_back(argv[i]);
+  const std::size_t operands = cli.mode == kallsyms_mode::diff ? 2 : 1;
+  if (cli.files.size() != operands) {
+    if (cli.mode == kallsyms_mode::diff) tool::usage_error("--diff takes two files, A and B");
+    tool::usage_error(cli.files.empty() ? "no input file" : "exactly one input file is expected");
+  }
+  return dispatch(cli);
+}
