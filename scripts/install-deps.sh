@@ -10,7 +10,7 @@ packages=(
   attr util-linux time
   gcc-i686-linux-gnu gcc-powerpc-linux-gnu gcc-powerpc64-linux-gnu
   libc6-dev-i386-cross libc6-dev-powerpc-cross libc6-dev-ppc64-cross
-  zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev pkgconf
+  zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev
   linux-source-6.1 linux-source-6.12
 )
 
