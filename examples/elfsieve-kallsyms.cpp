@@ -3,7 +3,9 @@
 // temporary System.map. The other modes (--verify, --dump, --diff, --module) live in their own headers.
 #include <getopt.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -37,12 +39,12 @@ using tool::kallsyms_mode;
 using tool::program_name;
 
 constexpr const char* usage_text =
-    "Usage: %1$s [--all-symbols] [--absolute-percpu] [--base-relative] [--lto-clang] [--kernel=6.1|6.12] VMLINUX\n"
-    "       %1$s --system-map [--kernel=6.1|6.12] VMLINUX\n"
-    "       %1$s --verify [FLAGS] VMLINUX\n"
-    "       %1$s --dump IMAGE\n"
-    "       %1$s --diff A B\n"
-    "       %1$s --module FOO.ko\n"
+    "Usage: PROG [--all-symbols] [--absolute-percpu] [--base-relative] [--lto-clang] [--kernel=6.1|6.12] VMLINUX\n"
+    "       PROG --system-map [--kernel=6.1|6.12] VMLINUX\n"
+    "       PROG --verify [FLAGS] VMLINUX\n"
+    "       PROG --dump IMAGE\n"
+    "       PROG --diff A B\n"
+    "       PROG --module FOO.ko\n"
     "Print the kallsyms assembly (out.S) for VMLINUX exactly as\n"
     "  nm -n VMLINUX | scripts/mksysmap | scripts/kallsyms FLAGS System.map\n"
     "of the chosen kernel version does, reading the ELF symbol table directly.\n"
@@ -81,7 +83,10 @@ constexpr const char* usage_text =
     "2 on a usage error.\n";
 
 [[noreturn]] void usage(FILE* stream, int status) {
-  std::fprintf(stream, usage_text, program_name);
+  std::string text = usage_text;
+  for (std::size_t at = text.find("PROG"); at != std::string::npos; at = text.find("PROG", at))
+    text.replace(at, 4, program_name);
+  std::fputs(text.c_str(), stream);
   std::exit(status);
 }
 
