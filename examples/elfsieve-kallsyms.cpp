@@ -17,19 +17,10 @@
 #include "kallsyms_cli.hpp"
 #include "tool.hpp"
 
-// The modes other headers implement; each defines `int run_<mode>(const tool::kallsyms_cli&)`.
-#if __has_include("kallsyms_verify_dump.hpp")
-#include "kallsyms_verify_dump.hpp"
-#define ELFSIEVE_KALLSYMS_HAVE_VERIFY_DUMP 1
-#endif
-#if __has_include("kallsyms_diff.hpp")
+// The other modes, each in its own header: run_verify/run_dump, run_diff, run_module.
 #include "kallsyms_diff.hpp"
-#define ELFSIEVE_KALLSYMS_HAVE_DIFF 1
-#endif
-#if __has_include("kallsyms_module.hpp")
 #include "kallsyms_module.hpp"
-#define ELFSIEVE_KALLSYMS_HAVE_MODULE 1
-#endif
+#include "kallsyms_verify_dump.hpp"
 
 namespace {
 
@@ -44,7 +35,7 @@ constexpr const char* usage_text =
     "       PROG --verify [FLAGS] VMLINUX\n"
     "       PROG --dump IMAGE\n"
     "       PROG --diff A B\n"
-    "       PROG --module FOO.ko\n"
+    "       PROG --module [--zero-addresses] [--no-kallsyms-all] [--no-module-unload] FOO.ko...\n"
     "Print the kallsyms assembly (out.S) for VMLINUX exactly as\n"
     "  nm -n VMLINUX | scripts/mksysmap | scripts/kallsyms FLAGS System.map\n"
     "of the chosen kernel version does, reading the ELF symbol table directly.\n"
@@ -73,7 +64,7 @@ constexpr const char* usage_text =
     "                         /proc/kallsyms prints them\n"
     "      --diff             say whether link passes A and B agree, and if not why (the first symbol that\n"
     "                         moved, its section, the size change that moved it)\n"
-    "      --module           the symbols the kernel keeps for module FOO.ko at load, as /proc/kallsyms\n"
+    "MODULE_HELP"
     "  -h, --help             display this help and exit\n"
     "  -V, --version          display the version and exit\n"
     "\n"
@@ -84,6 +75,8 @@ constexpr const char* usage_text =
 
 [[noreturn]] void usage(FILE* stream, int status) {
   std::string text = usage_text;
+  const std::string_view module_marker = "MODULE_HELP";
+  text.replace(text.find(module_marker), module_marker.size(), kallsyms_tool::module_help_text);
   for (std::size_t at = text.find("PROG"); at != std::string::npos; at = text.find("PROG", at))
     text.replace(at, 4, program_name);
   std::fputs(text.c_str(), stream);
@@ -142,40 +135,23 @@ int run_generate(const kallsyms_cli& cli) {
   return 0;
 }
 
-// The modes of other headers. Until a header exists, its mode says so.
-int unavailable(const char* option) {
-  std::fprintf(stderr, "%s: %s is not available in this build\n", program_name, option);
-  return tool::exit_usage;
+int run_module(const kallsyms_cli& cli) {
+  kallsyms_tool::module_mode_options o;
+  o.zero_addresses = cli.zero_addresses;
+  o.kallsyms_all = cli.kallsyms_all;
+  o.module_unload = cli.module_unload;
+  o.version = cli.options.version;
+  return kallsyms_tool::run_module(std::vector<std::string>(cli.files.begin(), cli.files.end()), o);
 }
 
 int dispatch(const kallsyms_cli& cli) {
   switch (cli.mode) {
     case kallsyms_mode::assembly:
     case kallsyms_mode::system_map: return run_generate(cli);
-    case kallsyms_mode::verify:
-#ifdef ELFSIEVE_KALLSYMS_HAVE_VERIFY_DUMP
-      return run_verify(cli);
-#else
-      return unavailable("--verify");
-#endif
-    case kallsyms_mode::dump:
-#ifdef ELFSIEVE_KALLSYMS_HAVE_VERIFY_DUMP
-      return run_dump(cli);
-#else
-      return unavailable("--dump");
-#endif
-    case kallsyms_mode::diff:
-#ifdef ELFSIEVE_KALLSYMS_HAVE_DIFF
-      return run_diff(cli);
-#else
-      return unavailable("--diff");
-#endif
-    case kallsyms_mode::module:
-#ifdef ELFSIEVE_KALLSYMS_HAVE_MODULE
-      return run_module(cli);
-#else
-      return unavailable("--module");
-#endif
+    case kallsyms_mode::verify: return run_verify(cli);
+    case kallsyms_mode::dump: return run_dump(cli);
+    case kallsyms_mode::diff: return run_diff(cli);
+    case kallsyms_mode::module: return run_module(cli);
   }
   return tool::exit_usage;
 }
@@ -207,7 +183,10 @@ int main(int argc, char** argv) {
     opt_verify,
     opt_dump,
     opt_diff,
-    opt_module
+    opt_module,
+    opt_zero,
+    opt_no_all,
+    opt_no_unload
   };
   // clang-format off
   static const option long_options[] = {
@@ -216,10 +195,13 @@ int main(int argc, char** argv) {
       {"kernel", required_argument, nullptr, opt_kernel}, {"system-map", no_argument, nullptr, opt_system_map},
       {"verify", no_argument, nullptr, opt_verify}, {"dump", no_argument, nullptr, opt_dump},
       {"diff", no_argument, nullptr, opt_diff}, {"module", no_argument, nullptr, opt_module},
+      {"zero-addresses", no_argument, nullptr, opt_zero}, {"no-kallsyms-all", no_argument, nullptr, opt_no_all},
+      {"no-module-unload", no_argument, nullptr, opt_no_unload},
       {"help", no_argument, nullptr, 'h'}, {"version", no_argument, nullptr, 'V'}, {nullptr, 0, nullptr, 0}};
   // clang-format on
   kallsyms_cli cli;
   bool base_relative_given = false;
+  bool module_option_given = false;
   auto set_mode = [&](kallsyms_mode m) {
     if (cli.mode != kallsyms_mode::assembly && cli.mode != m)
       tool::usage_error("%s and %s cannot be combined", mode_option(cli.mode), mode_option(m));
@@ -242,6 +224,9 @@ int main(int argc, char** argv) {
       case opt_dump: set_mode(kallsyms_mode::dump); break;
       case opt_diff: set_mode(kallsyms_mode::diff); break;
       case opt_module: set_mode(kallsyms_mode::module); break;
+      case opt_zero: cli.zero_addresses = module_option_given = true; break;
+      case opt_no_all: cli.kallsyms_all = false, module_option_given = true; break;
+      case opt_no_unload: cli.module_unload = false, module_option_given = true; break;
       case 'h': usage(stdout, 0);
       case 'V': std::printf("elfsieve-kallsyms (elfsieve) %s, Linux 6.1 and 6.12 rules\n", ELFSIEVE_VERSION); return 0;
       default: return tool::try_help();
@@ -252,8 +237,11 @@ int main(int argc, char** argv) {
     tool::usage_error("--base-relative is not a 6.12 option (6.12 is always base-relative)");
   if (v6_12 && cli.options.lto_clang) tool::usage_error("--lto-clang is not a 6.12 option");
   if (v6_12) cli.options.base_relative = true;
+  if (module_option_given && cli.mode != kallsyms_mode::module)
+    tool::usage_error("--zero-addresses, --no-kallsyms-all and --no-module-unload go with --module");
   for (int i = optind; i < argc; ++i) cli.files.push_back(argv[i]);
   const std::size_t operands = cli.mode == kallsyms_mode::diff ? 2 : 1;
+  if (cli.mode == kallsyms_mode::module && !cli.files.empty()) return dispatch(cli);  // FOO.ko...
   if (cli.files.size() != operands) {
     if (cli.mode == kallsyms_mode::diff) tool::usage_error("--diff takes two files, A and B");
     tool::usage_error(cli.files.empty() ? "no input file" : "exactly one input file is expected");

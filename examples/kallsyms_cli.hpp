@@ -15,7 +15,11 @@ struct kallsyms_cli {
   elfsieve::kernel::kallsyms::options options;  // the scripts/kallsyms flags and --kernel
   bool flags_given = false;        // a flag or --kernel was on the command line (--verify infers them otherwise)
   bool kernel_given = false;       // --kernel was on the command line
-  std::vector<const char*> files;  // the operands: VMLINUX; A B for --diff; IMAGE; FOO.ko
+  std::vector<const char*> files;  // the operands: VMLINUX; A B for --diff; IMAGE; FOO.ko...
+  // --module's own options
+  bool zero_addresses = false;   // --zero-addresses
+  bool kallsyms_all = true;      // --no-kallsyms-all clears it
+  bool module_unload = true;     // --no-module-unload clears it
 };
 
 }  // namespace tool

@@ -1,5 +1,5 @@
 # Runs README.md's install command as written (only its --prefix replaced by a scratch directory), from a directory
-# holding a build/release configured and built the way scripts/demo.sh does it, then checks that the four tools and
+# holding a build/release configured and built the way scripts/demo.sh does it, then checks that the five tools and
 # the CMake package are installed. A README that names another build tree, or a demo that builds fewer tools, fails.
 foreach(var SOURCE_DIR WORK_DIR GENERATOR CXX)  # LAUNCHER: a compiler launcher such as ccache, may be empty
   if(NOT DEFINED ${var})
@@ -62,7 +62,7 @@ if(NOT command MATCHES "^cmake ")
 endif()
 run(${CMAKE_COMMAND} ${words} ${prefix})
 
-foreach(tool elfsieve-nm elfsieve-strip elfsieve-undefs elfsieve-fill)
+foreach(tool elfsieve-nm elfsieve-strip elfsieve-undefs elfsieve-fill elfsieve-kallsyms)
   if(NOT EXISTS ${prefix}/bin/${tool})
     message(FATAL_ERROR "'${command}' did not install bin/${tool}")
   endif()
@@ -77,4 +77,4 @@ foreach(expected
     message(FATAL_ERROR "'${command}' did not install ${expected}")
   endif()
 endforeach()
-message(STATUS "README install command '${command}' installed the four tools and the package")
+message(STATUS "README install command '${command}' installed the five tools and the package")

@@ -736,7 +736,7 @@ template <elf_layout L>
 
 // The first place two sets of tables differ, in the order a reader wants it: the count, then the addresses,
 // the names, and the tables that follow from them.
-struct difference {
+struct table_difference {
   table_id table = table_id::num_syms;
   std::optional<std::uint64_t> symbol;  // the symbol (table order) for offsets, addresses and names
   std::uint64_t position = 0;           // entry or byte index in the table
@@ -772,8 +772,8 @@ template <class T>
 
 // The first difference between `a` (say, the image's) and `b` (the regenerated tables), or nullopt when they are
 // equal table for table.
-[[nodiscard]] inline std::optional<difference> first_difference(const tables& a, const tables& b) {
-  difference d;
+[[nodiscard]] inline std::optional<table_difference> first_difference(const tables& a, const tables& b) {
+  table_difference d;
   if (a.num_syms != b.num_syms) {
     d.table = table_id::num_syms;
     d.expected = a.num_syms;
