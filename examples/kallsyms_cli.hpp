@@ -17,9 +17,9 @@ struct kallsyms_cli {
   bool kernel_given = false;       // --kernel was on the command line
   std::vector<const char*> files;  // the operands: VMLINUX; A B for --diff; IMAGE; FOO.ko...
   // --module's own options
-  bool zero_addresses = false;   // --zero-addresses
-  bool kallsyms_all = true;      // --no-kallsyms-all clears it
-  bool module_unload = true;     // --no-module-unload clears it
+  bool zero_addresses = false;  // --zero-addresses
+  bool kallsyms_all = true;     // --no-kallsyms-all clears it
+  bool module_unload = true;    // --no-module-unload clears it
 };
 
 }  // namespace tool

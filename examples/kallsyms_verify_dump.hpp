@@ -164,8 +164,8 @@ inline int run_dump(const char* image_path) {
 }
 
 // One line saying where the image's tables and the regenerated ones first differ.
-[[nodiscard]] inline std::string explain(const ks::table_difference& d, const ks::tables& image, const ks::tables& regen,
-                                         const ks::options& o, std::uint8_t word_bytes) {
+[[nodiscard]] inline std::string explain(const ks::table_difference& d, const ks::tables& image,
+                                         const ks::tables& regen, const ks::options& o, std::uint8_t word_bytes) {
   std::string s(ks::name_of(d.table));
   auto name_pair = [&](std::uint64_t i) {
     const std::string a = symbol_name(image, i);

@@ -29,23 +29,22 @@ struct options {
 
 // The tables' contents. Each vector is allocated once per image, never per symbol.
 struct tables {
-  bool base_relative = false;            // kallsyms_offsets + kallsyms_relative_base, else kallsyms_addresses
-  std::uint32_t num_syms = 0;            // kallsyms_num_syms
-  std::vector<std::uint8_t> names;       // kallsyms_names: per symbol a length (1 or 2 bytes) and token numbers
-  std::vector<std::uint32_t> markers;    // kallsyms_markers: offset in names of every 256th symbol
+  bool base_relative = false;               // kallsyms_offsets + kallsyms_relative_base, else kallsyms_addresses
+  std::uint32_t num_syms = 0;               // kallsyms_num_syms
+  std::vector<std::uint8_t> names;          // kallsyms_names: per symbol a length (1 or 2 bytes) and token numbers
+  std::vector<std::uint32_t> markers;       // kallsyms_markers: offset in names of every 256th symbol
   std::vector<std::uint8_t> seqs_of_names;  // kallsyms_seqs_of_names: 3 big-endian bytes per symbol
-  std::vector<char> token_table;         // kallsyms_token_table: 256 NUL-terminated tokens, concatenated
+  std::vector<char> token_table;            // kallsyms_token_table: 256 NUL-terminated tokens, concatenated
   std::vector<std::uint16_t> token_index;   // kallsyms_token_index: 256 offsets into token_table
-  std::vector<std::int32_t> offsets;     // kallsyms_offsets (base-relative), as the .long values
-  std::uint64_t relative_base = 0;       // kallsyms_relative_base (base-relative), the address it resolves to
-  std::vector<std::uint64_t> addresses;  // kallsyms_addresses (absolute), the addresses they resolve to
+  std::vector<std::int32_t> offsets;        // kallsyms_offsets (base-relative), as the .long values
+  std::uint64_t relative_base = 0;          // kallsyms_relative_base (base-relative), the address it resolves to
+  std::vector<std::uint64_t> addresses;     // kallsyms_addresses (absolute), the addresses they resolve to
 };
 
 // The table names as the kernel spells them, for messages ("kallsyms_names differs at byte 1234").
 inline constexpr std::string_view table_names[] = {
-    "kallsyms_addresses", "kallsyms_offsets", "kallsyms_relative_base", "kallsyms_num_syms",
-    "kallsyms_names",     "kallsyms_markers", "kallsyms_seqs_of_names", "kallsyms_token_table",
-    "kallsyms_token_index",
+    "kallsyms_addresses", "kallsyms_offsets",       "kallsyms_relative_base", "kallsyms_num_syms",    "kallsyms_names",
+    "kallsyms_markers",   "kallsyms_seqs_of_names", "kallsyms_token_table",   "kallsyms_token_index",
 };
 
 }  // namespace elfsieve::kernel::kallsyms
