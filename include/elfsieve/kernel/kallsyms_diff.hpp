@@ -277,7 +277,7 @@ inline constexpr std::size_t npos = ~std::size_t{0};
 // kallsyms_seqs_of_names, 3 bytes per symbol) is followed by unlabelled .rodata.* data: its extent is its size.
 [[nodiscard]] inline std::uint64_t extent(const pass_image& p, std::size_t i) noexcept {
   std::uint64_t cap = ~std::uint64_t{0};
-  if (p.map.entries[i].name == "kallsyms_token_index") cap = 256 * 2;
+  if (p.map.entries[i].name == "kallsyms_token_index") cap = std::uint64_t{256} * 2;
   else if (p.map.entries[i].name == "kallsyms_seqs_of_names" && p.num_syms) cap = std::uint64_t{3} * *p.num_syms;
   return std::min(cap, label_extent(p, i));
 }
