@@ -74,14 +74,14 @@ import json, statistics, sys
 gen, ver, path, size, flags = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 def medians(p):
     rs = json.load(open(p))["results"]
-    return [(r["command"], statistics.median(r["times"]), statistics.median(r["user"]) + statistics.median(r["system"]))
-            for r in rs]
+    # hyperfine records each run's wall time, but only the mean user and system times
+    return [(r["command"], statistics.median(r["times"]), r["user"] + r["system"]) for r in rs]
 print(f"vmlinux: {path} ({size / 1e6:.1f} MB), flags: {flags or '(none)'}\n")
-print("| step | reference | wall (median) | cpu | elfsieve-kallsyms | wall | cpu | wall ratio | cpu ratio |")
-print("|---|---|---|---|---|---|---|---|---|")
-for step, p, ref in (("generate .S", gen, "nm -n | mksysmap | scripts/kallsyms"),
-                     ("verify", ver, "mksysmap + cmp of two System.map")):
+print("| step | reference command | wall (median) | cpu (mean) | elfsieve-kallsyms wall | cpu | wall ratio | cpu ratio |")
+print("|---|---|---|---|---|---|---|---|")
+for step, p, ref in (("generate .S", gen, "`nm -n \\| mksysmap \\| scripts/kallsyms`"),
+                     ("verify", ver, "`mksysmap` + `cmp` of two System.map")):
     (_, rw, rc), (_, ew, ec) = medians(p)
-    print(f"| {step} | {ref} | {rw * 1e3:.1f} ms | {rc * 1e3:.1f} ms | | {ew * 1e3:.1f} ms | {ec * 1e3:.1f} ms "
+    print(f"| {step} | {ref} | {rw * 1e3:.1f} ms | {rc * 1e3:.1f} ms | {ew * 1e3:.1f} ms | {ec * 1e3:.1f} ms "
           f"| {ew / rw:.3f} ({rw / ew:.1f}x) | {ec / rc:.3f} ({rc / ec:.1f}x) |")
 EOF
