@@ -11,6 +11,7 @@
 
 #include "elfsieve/io/mapped_file.hpp"
 #include "elfsieve/kernel/kallsyms_diff.hpp"
+#include "kallsyms_cli.hpp"
 #include "tool.hpp"
 
 namespace tool {
@@ -76,10 +77,7 @@ inline int run_diff(const char* path_a, const char* path_b, const elfsieve::kern
 
 }  // namespace tool
 
-// elfsieve-kallsyms' entry point for --diff, when its parsed command line (kallsyms_cli.hpp) is there.
-#if __has_include("kallsyms_cli.hpp")
-#include "kallsyms_cli.hpp"
-
+// elfsieve-kallsyms' entry point for --diff, from its parsed command line.
 namespace tool {
 
 // --diff A B [--kernel=6.1|6.12] [--all-symbols ...]: the scripts/kallsyms flags, when any is given, decide which
@@ -98,4 +96,3 @@ inline int run_diff(const kallsyms_cli& cli) {
 }
 
 }  // namespace tool
-#endif

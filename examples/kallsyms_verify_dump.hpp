@@ -17,19 +17,13 @@
 
 #include "elfsieve/io/mapped_file.hpp"
 #include "elfsieve/io/truncation_guard.hpp"
+#include "elfsieve/kernel/kallsyms_generate.hpp"
 #include "elfsieve/kernel/kallsyms_image.hpp"
 #include "elfsieve/kernel/kallsyms_tables.hpp"
+#include "elfsieve/kernel/system_map.hpp"
 #include "kallsyms_cli.hpp"
 #include "kallsyms_payload.hpp"
 #include "tool.hpp"
-
-#if __has_include("elfsieve/kernel/kallsyms_generate.hpp") && __has_include("elfsieve/kernel/system_map.hpp")
-#include "elfsieve/kernel/kallsyms_generate.hpp"
-#include "elfsieve/kernel/system_map.hpp"
-#define ELFSIEVE_KALLSYMS_VERIFY 1
-#else
-#define ELFSIEVE_KALLSYMS_VERIFY 0
-#endif
 
 namespace kallsyms_tool {
 
@@ -235,7 +229,6 @@ inline int run_dump(const char* image_path) {
 // --verify VMLINUX: 0 when the embedded tables equal the regenerated ones ("VMLINUX: kallsyms tables match (...)"
 // on stdout); 1 when they differ (the first difference on stdout) or the image cannot be read (stderr).
 inline int run_verify(const char* vmlinux_path, const given_options& given) {
-#if ELFSIEVE_KALLSYMS_VERIFY
   elfsieve::install_truncation_guard();
   auto file = elfsieve::mapped_file::open(vmlinux_path);
   if (!file) {
@@ -280,12 +273,6 @@ inline int run_verify(const char* vmlinux_path, const given_options& given) {
   tool::appendf(out, "%s: kallsyms tables match (%u symbols, %s)\n", vmlinux_path, ours.num_syms, describe(o).c_str());
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
-#else
-  (void)given;
-  std::fprintf(stderr, "%s: %s: --verify needs the table generator (kernel/kallsyms_generate.hpp)\n",
-               tool::program_name, vmlinux_path);
-  return tool::exit_file_error;
-#endif
 }
 
 }  // namespace kallsyms_tool

@@ -1,7 +1,7 @@
 // elfsieve-kallsyms --dump and --verify over arbitrary bytes: the boot-image payload reader and its capped
 // decompressors, the kallsyms table finder (by symbols and by scanning), the decoder, the /proc/kallsyms listing,
-// and (when the generator is built in) regenerating the tables from the image's symbols and comparing. Errors
-// are fine; crashes, hangs, UB, leaks and allocations out of proportion to the input are not.
+// and regenerating the tables from the image's symbols and comparing. Errors are fine; crashes, hangs, UB, leaks
+// and allocations out of proportion to the input are not.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -10,15 +10,9 @@
 #include <vector>
 
 #include "../examples/kallsyms_payload.hpp"
-#include "elfsieve/kernel/kallsyms_image.hpp"
-
-#if __has_include("elfsieve/kernel/kallsyms_generate.hpp") && __has_include("elfsieve/kernel/system_map.hpp")
 #include "elfsieve/kernel/kallsyms_generate.hpp"
+#include "elfsieve/kernel/kallsyms_image.hpp"
 #include "elfsieve/kernel/system_map.hpp"
-#define FUZZ_KALLSYMS_VERIFY 1
-#else
-#define FUZZ_KALLSYMS_VERIFY 0
-#endif
 
 namespace {
 
@@ -47,7 +41,6 @@ std::uint64_t run(std::span<const std::byte> input) {
     folded += static_cast<std::uint64_t>(listing.error().code);
   }
   if (ks::first_difference(image->contents, image->contents)) std::abort();  // a table equals itself
-#if FUZZ_KALLSYMS_VERIFY
   if (image->contents.num_syms <= verify_max_symbols) {
     elfsieve::kernel::system_map map;
     if (elfsieve::kernel::read_system_map(bytes.value(), image->inferred.version, map) &&
@@ -59,7 +52,6 @@ std::uint64_t run(std::span<const std::byte> input) {
       }
     }
   }
-#endif
   return folded;
 }
 
