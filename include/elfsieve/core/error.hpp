@@ -134,9 +134,17 @@ enum class errc : std::uint16_t {
   unknown_compression,     // the payload is in no compressed format the tool reads
   decompression_failed,    // the compressed payload is corrupt or truncated
   decompressed_too_large,  // the payload decompresses to more than the size limit
+  // export tables and symbol versions (kernel/export_table.hpp, kernel/module_versions.hpp, kernel/symvers.hpp)
+  export_table_size,           // __ksymtab/__ksymtab_gpl size not a multiple of the entry size (detail: the size)
+  export_field_unresolved,     // an entry's name cannot be located: no relocation, no section (detail: the entry)
+  export_string_bad,           // a name or namespace lies outside its section or has no NUL (detail: the entry)
+  export_crc_table_size,       // __kcrctab/__kcrctab_gpl holds fewer CRCs than its table has entries (detail: size)
+  versions_size,               // __versions size not a multiple of struct modversion_info (detail: the size)
+  versions_name_unterminated,  // a __versions name fills its field without a NUL (detail: the entry)
+  symvers_syntax,              // a Module.symvers line modpost's read_dump refuses (detail: the line, from 1)
 };
 // The last code (keep it so when adding one): tests walk every code up to it.
-inline constexpr errc last_errc = errc::decompressed_too_large;
+inline constexpr errc last_errc = errc::symvers_syntax;
 
 // Codes whose error carries the system's reason in sys_errno.
 [[nodiscard]] constexpr bool is_io_error(errc code) noexcept {
@@ -269,6 +277,13 @@ inline constexpr errc last_errc = errc::decompressed_too_large;
     case errc::unknown_compression: return "unknown compression format";
     case errc::decompression_failed: return "corrupt or truncated compressed data";
     case errc::decompressed_too_large: return "decompressed data larger than the size limit";
+    case errc::export_table_size: return "export table size is not a multiple of its entry size";
+    case errc::export_field_unresolved: return "export table entry names no string (no relocation or section)";
+    case errc::export_string_bad: return "export name or namespace outside its section or not NUL-terminated";
+    case errc::export_crc_table_size: return "CRC table shorter than its export table";
+    case errc::versions_size: return "__versions size is not a multiple of its entry size";
+    case errc::versions_name_unterminated: return "__versions name without a terminating NUL";
+    case errc::symvers_syntax: return "parse error in symbol dump file";
   }
   return "unknown error";
 }
@@ -299,6 +314,13 @@ inline constexpr errc last_errc = errc::decompressed_too_large;
     case errc::kallsyms_bad_markers: return "marker ";
     case errc::kallsyms_bad_token_table: return "token ";
     case errc::kallsyms_bad_seqs_of_names: return "entry ";
+    case errc::export_table_size:
+    case errc::export_crc_table_size:
+    case errc::versions_size: return "size ";
+    case errc::export_field_unresolved:
+    case errc::export_string_bad:
+    case errc::versions_name_unterminated: return "entry ";
+    case errc::symvers_syntax: return "line ";
     case errc::fill_bad_symbol:
     case errc::symbol_in_removed_section:
     case errc::relocation_names_removed_symbol: return "symbol ";

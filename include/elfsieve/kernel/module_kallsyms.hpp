@@ -40,6 +40,7 @@
 #include "elfsieve/core/elf.hpp"
 #include "elfsieve/core/error.hpp"
 #include "elfsieve/kernel/kallsyms_tables.hpp"
+#include "elfsieve/kernel/modinfo.hpp"
 #include "elfsieve/read/file.hpp"
 #include "elfsieve/read/symbols.hpp"
 
@@ -85,34 +86,6 @@ struct module_kallsyms {
 };
 
 namespace detail::module_kallsyms_rules {
-
-// The value of `key=` in .modinfo (NUL-separated key=value strings), or empty.
-inline std::string_view modinfo_value(std::span<const std::byte> modinfo, std::string_view key) noexcept {
-  const std::string_view text(reinterpret_cast<const char*>(modinfo.data()), modinfo.size());
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    auto end = text.find('\0', pos);
-    if (end == std::string_view::npos) end = text.size();
-    const auto entry = text.substr(pos, end - pos);
-    if (entry.size() > key.size() && entry.starts_with(key) && entry[key.size()] == '=')
-      return entry.substr(key.size() + 1);
-    pos = end + 1;
-  }
-  return {};
-}
-
-// struct module { enum module_state state; struct list_head list; char name[MODULE_NAME_LEN]; ... }: name sits
-// after an int and two pointers (padded to pointer alignment), MODULE_NAME_LEN = 64 - sizeof(unsigned long).
-template <elf_layout L>
-std::string_view this_module_name(std::span<const std::byte> this_module) noexcept {
-  constexpr std::size_t pointer = L::is64 ? 8 : 4;
-  constexpr std::size_t offset = 3 * pointer;
-  constexpr std::size_t capacity = 64 - pointer;
-  if (this_module.size() < offset + 1) return {};
-  const auto bytes = this_module.subspan(offset, std::min(capacity, this_module.size() - offset));
-  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  return text.substr(0, text.find('\0'));
-}
 
 // The section flags after the loader's find_sec clearings (rule 1); sh_entsize is not needed, only which
 // sections are init (rule 2).
@@ -192,9 +165,9 @@ template <elf_layout L>
   loader[symtab.section().value].init = true;
   if (auto strs = symtab.strings().section(); strs && strs->value < shnum) loader[strs->value].init = true;
 
-  out.module_name = r::this_module_name<L>(this_module);
-  if (out.module_name.empty()) out.module_name = r::modinfo_value(modinfo, "name");
-  out.livepatch = r::modinfo_value(modinfo, "livepatch") == "Y";
+  out.module_name = this_module_name<L>(this_module);
+  if (out.module_name.empty()) out.module_name = modinfo_value(modinfo, "name");
+  out.livepatch = modinfo_value(modinfo, "livepatch") == "Y";
   out.symtab_symbols = static_cast<std::uint32_t>(symtab.size());
 
   // Names this module exports with EXPORT_SYMBOL: __ksymtab_<name> defined in the section named __ksymtab.
