@@ -75,11 +75,11 @@ elfsieve::result<void> open_input(const char* path, input& in) {
   if (!mapped) return mapped.error();
   in.mapped.emplace(std::move(*mapped));
   const auto raw = in.mapped->bytes();
-  if (kallsyms_payload::starts_with(raw, {0x7f, 'E', 'L', 'F'})) {
-    in.bytes = raw;
-    return {};
+  // A compressed module or an x86 boot image is opened; anything else is read as ELF (and named as not ELF).
+  in.bytes = raw;
+  if (kallsyms_payload::detect(raw) != kallsyms_payload::compression::none || kallsyms_payload::x86_boot_payload(raw)) {
+    ELFSIEVE_TRY(in.bytes, kallsyms_payload::kernel_elf(raw, in.storage));
   }
-  ELFSIEVE_TRY(in.bytes, kallsyms_payload::kernel_elf(raw, in.storage));
   return {};
 }
 

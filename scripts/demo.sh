@@ -16,7 +16,7 @@ jobs=$(nproc)
 policy=crc,ksymtab
 
 # ---- Build: all five tools, with ninja's progress shortened to one line per step.
-echo "== building elfsieve-nm, elfsieve-strip, elfsieve-undefs, elfsieve-fill, elfsieve-kallsyms in build/release (Release, no tests)"
+echo "== building elfsieve-nm, elfsieve-strip, elfsieve-undefs, elfsieve-fill, elfsieve-kallsyms, elfsieve-symvers in build/release (Release, no tests)"
 launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 mkdir -p build

@@ -52,7 +52,7 @@ run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${build} -G ${GENERATOR}
     -DCMAKE_CXX_COMPILER=${CXX} -DCONSUMER_MODE=add_subdirectory -DELFSIEVE_SOURCE=${SOURCE_DIR}
     -DELFSIEVE_BUILD_EXAMPLES=ON)
 run(${CMAKE_COMMAND} --build ${build})
-foreach(tool elfsieve-nm elfsieve-strip elfsieve-undefs elfsieve-fill elfsieve-kallsyms)
+foreach(tool elfsieve-nm elfsieve-strip elfsieve-undefs elfsieve-fill elfsieve-kallsyms elfsieve-symvers)
   file(GLOB_RECURSE built ${build}/*/${tool})
   if(NOT built)
     message(FATAL_ERROR "add_subdirectory consumer with ELFSIEVE_BUILD_EXAMPLES=ON did not build ${tool}")

@@ -62,7 +62,7 @@ if(NOT command MATCHES "^cmake ")
 endif()
 run(${CMAKE_COMMAND} ${words} ${prefix})
 
-foreach(tool elfsieve-nm elfsieve-strip elfsieve-undefs elfsieve-fill elfsieve-kallsyms)
+foreach(tool elfsieve-nm elfsieve-strip elfsieve-undefs elfsieve-fill elfsieve-kallsyms elfsieve-symvers)
   if(NOT EXISTS ${prefix}/bin/${tool})
     message(FATAL_ERROR "'${command}' did not install bin/${tool}")
   endif()

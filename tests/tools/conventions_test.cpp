@@ -97,6 +97,9 @@ TEST_CASE("conventions.readme_table: exit status and message of each tool's comm
       {"elfsieve-strip", ELFSIEVE_STRIP_PATH, {}},
       {"elfsieve-undefs", ELFSIEVE_UNDEFS_PATH, {}},
       {"elfsieve-fill", ELFSIEVE_FILL_PATH, {"--section", ".data", "--data", (dir / "data.bin").string()}},
+#ifdef ELFSIEVE_SYMVERS_PATH
+      {"elfsieve-symvers", ELFSIEVE_SYMVERS_PATH, {}},
+#endif
   };
   for (const auto& tool : tools) {
     for (const auto& input : inputs) {
