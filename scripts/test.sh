@@ -13,7 +13,10 @@ jobs=$(nproc)
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
-echo "== layout and style: include graph, clang-format"
+# "== NAME" with the seconds since the start, so a slow step shows in CI's log.
+phase() { echo "== $* (at $((SECONDS - started))s)"; }
+
+phase "layout and style: include graph, clang-format"
 python3 scripts/check-layers.py include
 mapfile -t sources < <(git ls-files 'include/*.hpp' 'examples/*.cpp' 'examples/*.hpp' 'tests/*.cpp' 'tests/*.hpp' \
   'fuzz/*.cpp' 'bench/*.cpp' 'bench/*.hpp' | grep -v '^tests/data/')
@@ -40,20 +43,21 @@ passed_line() {
   sed -E 's/^.* ([0-9]+) tests? failed out of ([0-9]+).*$/\1 \2/' <<<"$line" | awk '{ printf "%d/%d", $2 - $1, $2 }'
 }
 
-echo "== g++: build and test"
+phase "g++: build and test"
 configure_and_build gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DELFSIEVE_BUILD_BENCHMARKS=ON \
   -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 run_ctest gcc
 
-echo "== clang-tidy (.clang-tidy) over the tools, the fuzz harnesses and the no-exceptions check"
+phase "g++ tests done; clang-tidy (.clang-tidy) over the tools, the fuzz harnesses and the no-exceptions check"
 printf '%s\n' examples/*.cpp fuzz/fuzz_*.cpp tests/noexcept_check.cpp |
   xargs -P "$jobs" -n 1 clang-tidy-14 -p build/gcc --quiet
 
-echo "== clang++ with ASan+UBSan: build and test, libFuzzer replay and a ${fuzz_seconds}s fuzzing run of each fuzzer"
+phase "clang++ with ASan+UBSan: build and test, libFuzzer replay and a ${fuzz_seconds}s fuzzing run of each fuzzer"
 # -O1 with line tables: what the sanitizers recommend (file:line in every report), and quicker to build than -O2 -g.
 configure_and_build clang -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=None \
   "-DCMAKE_CXX_FLAGS=-O1 -gline-tables-only" -DELFSIEVE_SANITIZE=ON -DELFSIEVE_BUILD_FUZZERS=ON
 run_ctest clang
+phase "fuzzing"
 # The fuzzers run $jobs at a time (libFuzzer uses one core each), each with its own corpus directory; then each
 # one's result is reported in turn.
 fuzz_corpus=$logs/fuzz-corpus
