@@ -285,18 +285,19 @@ int main(int argc, char** argv) {
         std::error_code ec;
         root = std::filesystem::absolute(std::filesystem::path(optarg), ec).lexically_normal();
         if (ec) tool::usage_error("--root %s: %s", optarg, ec.message().c_str());
-        if (root->has_filename() == false && root->has_parent_path() && *root != root->root_path())
+        if (!root->has_filename() && root->has_parent_path() && *root != root->root_path())
           root = root->parent_path();  // "dir/" -> "dir"
         break;
       }
       case 'u': unsorted = true; break;
       case 'T': lists.push_back(optarg); break;
       case 'j': {
+        const char* text = optarg != nullptr ? optarg : "";  // getopt sets it for a required argument
         char* end = nullptr;
         errno = 0;
-        const long n = std::strtol(optarg, &end, 10);
-        if (errno != 0 || end == optarg || *end != '\0' || n < 1 || n > 1024)
-          tool::usage_error("invalid number of jobs '%s' (expected 1 to 1024)", optarg);
+        const long n = std::strtol(text, &end, 10);
+        if (errno != 0 || end == text || *end != '\0' || n < 1 || n > 1024)
+          tool::usage_error("invalid number of jobs '%s' (expected 1 to 1024)", text);
         jobs = static_cast<unsigned>(n);
         break;
       }
