@@ -137,7 +137,7 @@ enum class errc : std::uint16_t {
   // export tables and symbol versions (kernel/export_table.hpp, kernel/module_versions.hpp, kernel/symvers.hpp)
   export_table_size,           // __ksymtab/__ksymtab_gpl size not a multiple of the entry size (detail: the size)
   export_field_unresolved,     // an entry's name cannot be located: no relocation, no section (detail: the entry)
-  export_string_bad,           // a name or namespace lies outside its section or has no NUL (detail: the entry)
+  export_string_bad,           // a name or namespace outside its section, without a NUL or over 4 KiB (detail: entry)
   export_crc_table_size,       // __kcrctab/__kcrctab_gpl holds fewer CRCs than its table has entries (detail: size)
   versions_size,               // __versions size not a multiple of struct modversion_info (detail: the size)
   versions_name_unterminated,  // a __versions name fills its field without a NUL (detail: the entry)
@@ -279,7 +279,8 @@ inline constexpr errc last_errc = errc::symvers_syntax;
     case errc::decompressed_too_large: return "decompressed data larger than the size limit";
     case errc::export_table_size: return "export table size is not a multiple of its entry size";
     case errc::export_field_unresolved: return "export table entry names no string (no relocation or section)";
-    case errc::export_string_bad: return "export name or namespace outside its section or not NUL-terminated";
+    case errc::export_string_bad:
+      return "export name or namespace outside its section, not NUL-terminated or longer than 4096 bytes";
     case errc::export_crc_table_size: return "CRC table shorter than its export table";
     case errc::versions_size: return "__versions size is not a multiple of its entry size";
     case errc::versions_name_unterminated: return "__versions name without a terminating NUL";

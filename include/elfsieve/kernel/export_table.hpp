@@ -154,12 +154,17 @@ struct place {
   std::uint32_t symbol = 0;  // the named symbol (0 for a section symbol or no relocation)
 };
 
-// Reads a NUL-terminated string at `offset` of `data`, or nullopt.
+// The longest name or namespace read. Real ones are identifiers (KSYM_NAME_LEN is 512); the limit keeps the
+// output of a crafted file (every entry naming one long string) in proportion to its tables.
+inline constexpr std::size_t max_export_string = 4096;
+
+// Reads a NUL-terminated string of at most max_export_string bytes at `offset` of `data`, or nullopt.
 [[nodiscard]] inline std::optional<std::string_view> c_string(std::span<const std::byte> data,
                                                               std::uint64_t offset) noexcept {
   if (offset >= data.size()) return std::nullopt;
-  const std::string_view text(reinterpret_cast<const char*>(data.data()) + offset,
-                              static_cast<std::size_t>(data.size() - offset));
+  const std::string_view text(
+      reinterpret_cast<const char*>(data.data()) + offset,
+      static_cast<std::size_t>(std::min<std::uint64_t>(data.size() - offset, max_export_string + 1)));
   const auto end = text.find('\0');
   if (end == std::string_view::npos) return std::nullopt;
   return text.substr(0, end);

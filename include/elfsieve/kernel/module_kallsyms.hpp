@@ -20,13 +20,14 @@
 //     '?' else.
 //  5. s_show skips symbols with an empty name (the null symbol) and prints the letter upper case when the
 //     symbol is exported by this module through EXPORT_SYMBOL (the module's __ksymtab, *not* __ksymtab_gpl:
-//     is_exported looks only at mod->syms), lower case otherwise. Names are cut at KSYM_NAME_LEN - 1 (511).
+//     is_exported looks only at mod->syms) with the symbol's own address as the entry's value, lower case
+//     otherwise. Names are cut at KSYM_NAME_LEN - 1 (511).
 //  6. /proc/kallsyms lists modules most recently loaded first, each module's symbols in core_kallsyms order.
 //
 // Linux 6.12 keeps the same rules: is_core_symbol reads "init" from the memory type layout_sections stored in
 // sh_entsize (mod_mem_type_is_init) instead of INIT_OFFSET_MASK, the same sections land there, and elf_type,
 // is_exported and s_show are unchanged. 6.12's EXPORT_SYMBOL goes through modpost (.export_symbol), but the
-// linked .ko still has __ksymtab_<name> in __ksymtab / __ksymtab_gpl, which is what this header reads.
+// linked .ko still has its __ksymtab / __ksymtab_gpl tables, which is what this header reads (export_table.hpp).
 #pragma once
 
 #include <algorithm>
@@ -39,6 +40,7 @@
 
 #include "elfsieve/core/elf.hpp"
 #include "elfsieve/core/error.hpp"
+#include "elfsieve/kernel/export_table.hpp"
 #include "elfsieve/kernel/kallsyms_tables.hpp"
 #include "elfsieve/kernel/modinfo.hpp"
 #include "elfsieve/read/file.hpp"
@@ -95,8 +97,6 @@ struct loader_section {
   bool init = false;   // in init memory after layout_sections (freed after the module's init)
   bool debug = false;  // name starts with ".debug" (elf_type's 'n')
 };
-
-inline constexpr std::string_view ksymtab_prefix = "__ksymtab_";
 
 }  // namespace detail::module_kallsyms_rules
 
@@ -170,18 +170,12 @@ template <elf_layout L>
   out.livepatch = modinfo_value(modinfo, "livepatch") == "Y";
   out.symtab_symbols = static_cast<std::uint32_t>(symtab.size());
 
-  // Names this module exports with EXPORT_SYMBOL: __ksymtab_<name> defined in the section named __ksymtab.
-  std::vector<std::string_view> exported;
-  std::vector<std::string_view> exported_nonlocal;  // of those, names that have a non-local core symbol
-  for (auto s : symtab) {
-    const std::uint16_t shndx = s.raw_shndx();
-    if (shndx == elf::SHN_UNDEF || shndx >= shnum) continue;
-    ELFSIEVE_TRY(const std::string_view name, symtab.name(s));
-    if (!name.starts_with(r::ksymtab_prefix)) continue;
-    ELFSIEVE_TRY(const std::string_view sec, sections.name(sections[section_index(shndx)]));
-    if (sec == "__ksymtab") exported.push_back(name.substr(r::ksymtab_prefix.size()));
-  }
-  std::sort(exported.begin(), exported.end());
+  // What this module exports with EXPORT_SYMBOL (its __ksymtab, not __ksymtab_gpl), read from the table itself
+  // through its relocations, so stripped modules (no __ksymtab_<name> symbols left) read the same.
+  ELFSIEVE_TRY(export_table exports, read_export_table(f, sections));
+  std::erase_if(exports.exports, [](const kernel_export& x) { return x.gpl_only; });
+  std::sort(exports.exports.begin(), exports.exports.end(),
+            [](const kernel_export& a, const kernel_export& b) { return a.name < b.name; });
 
   auto is_core = [&](const symbol_ref<L>& s) {
     const std::uint16_t shndx = s.raw_shndx();
@@ -210,20 +204,18 @@ template <elf_layout L>
     k.section = shndx;
     k.type = module_elf_type(s.bind(), s.type(), shndx, percpu, ls, o.arch_small_flag);
     out.symbols.push_back(k);
-    if (s.bind() != elf::STB_LOCAL && std::binary_search(exported.begin(), exported.end(), name))
-      exported_nonlocal.push_back(name);
   }
-  std::sort(exported_nonlocal.begin(), exported_nonlocal.end());
 
-  // is_exported compares the __ksymtab entry's value with the symbol's: the entry points at the global symbol of
-  // that name; a local of the same name (a static elsewhere in the module) stays lower case. A local alone is the
-  // one exported (EXPORT_SYMBOL of a static).
+  // is_exported: an export of that name whose value is this symbol's address (same section, same offset); a
+  // local of the same name elsewhere in the module stays lower case.
   for (auto& k : out.symbols) {
-    if (!std::binary_search(exported.begin(), exported.end(), k.name)) continue;
-    const auto s = symtab[symbol_index(k.symbol_index)];
-    const bool has_nonlocal = std::binary_search(exported_nonlocal.begin(), exported_nonlocal.end(), k.name);
-    if (s.bind() != elf::STB_LOCAL || !has_nonlocal)
+    auto it = std::lower_bound(exports.exports.begin(), exports.exports.end(), k.name,
+                               [](const kernel_export& x, std::string_view n) { return x.name < n; });
+    for (; it != exports.exports.end() && it->name == k.name; ++it) {
+      if (it->value_section.value != k.section || it->value != k.value) continue;
       if (k.type >= 'a' && k.type <= 'z') k.type = static_cast<char>(k.type - 'a' + 'A');
+      break;
+    }
   }
   return out;
 }

@@ -46,8 +46,11 @@ inline void append_symvers_line(std::string& out, const kernel_export& x, std::s
 namespace detail::symvers {
 
 // strtoul(s, &end, 16) == whole field: optional white space and sign are what strtoul takes; modpost's files
-// never have them, and a CRC is 32 bits, so this accepts [0x]hex digits that fit in 32 bits.
+// never have them, and a CRC is 32 bits, so this accepts [0x]hex digits that fit in 32 bits. An empty field is
+// CRC 0, as read_dump reads it (strtoul stops at once, on the field's end).
 [[nodiscard]] inline bool parse_crc(std::string_view s, std::uint32_t& crc) noexcept {
+  crc = 0;
+  if (s.empty()) return true;
   if (s.size() >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
   if (s.empty()) return false;
   std::uint64_t v = 0;
