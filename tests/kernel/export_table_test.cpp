@@ -26,6 +26,7 @@
 #include "elfsieve/kernel/export_table.hpp"
 #include "elfsieve/read/open.hpp"
 #include "support/corpus.hpp"
+#include "support/corpus_modules.hpp"
 #include "support/process.hpp"
 #include "support/readelf_dump.hpp"
 
@@ -270,36 +271,6 @@ std::string first_difference(const std::vector<std::string>& ours, const std::ve
              "`, readelf `" + b + "`";
   }
   return {};
-}
-
-// Every corpus module: the committed .ko files (btrfs.ko.xz decompressed) and corpus/<build>/deps/*.ko[.xz].
-std::vector<corpus_object> corpus_modules() {
-  std::vector<corpus_object> out;
-  for (const auto& o : corpus_objects())
-    if (o.name.ends_with(".ko")) out.push_back(o);
-  std::error_code ec;
-  for (const auto& arch : corpus_architectures()) {
-    const auto deps = corpus_dir() / arch / "deps";
-    if (!std::filesystem::is_directory(deps, ec)) continue;
-    std::vector<std::filesystem::path> files;
-    for (const auto& f : std::filesystem::directory_iterator(deps, ec)) files.push_back(f.path());
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) {
-      const std::string file = f.filename().string();
-      if (file.ends_with(".ko")) {
-        out.push_back({f, arch, arch + "/deps/" + file});
-      } else if (file.ends_with(".ko.xz")) {
-        const std::string name = arch + "/deps/" + file.substr(0, file.size() - 3);
-        const auto readable = test_work_dir() / "corpus" / name;
-        std::filesystem::create_directories(readable.parent_path());
-        const std::string tmp = readable.string() + ".tmp." + std::to_string(::getpid());
-        REQUIRE(run_process({"sh", "-c", "xz -dc \"$1\" > \"$2\"", "sh", f.string(), tmp}).ok());
-        std::filesystem::rename(tmp, readable);
-        out.push_back({readable, arch, name});
-      }
-    }
-  }
-  return out;
 }
 
 struct totals {

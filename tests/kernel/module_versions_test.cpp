@@ -14,6 +14,7 @@
 #include "elfsieve/kernel/module_versions.hpp"
 #include "elfsieve/read/open.hpp"
 #include "support/corpus.hpp"
+#include "support/corpus_modules.hpp"
 #include "support/files.hpp"
 #include "support/process.hpp"
 #include "support/readelf_dump.hpp"
@@ -55,13 +56,6 @@ library_view read_versions(std::span<const std::byte> bytes) {
   return v;
 }
 
-std::vector<corpus_object> modules() {
-  std::vector<corpus_object> out;
-  for (const auto& o : corpus_objects())
-    if (o.name.ends_with(".ko")) out.push_back(o);
-  return out;
-}
-
 // The section header field `field_offset` (bytes into Elf32_Shdr/Elf64_Shdr) of section `index`, as written in the
 // ELF header's e_shoff: the file offset of that field.
 std::size_t section_header_field(const std::vector<std::byte>& bytes, const readelf::dump& d, unsigned index,
@@ -89,7 +83,7 @@ TEST_CASE("__versions of every corpus module equal readelf -x __versions", "[sym
     return;
   }
   std::size_t files = 0, with_versions = 0, entries = 0;
-  for (const auto& m : modules()) {
+  for (const auto& m : corpus_modules()) {
     INFO(m.name);
     const auto d = readelf::run(m.path, {"__versions"}, false, false);
     REQUIRE(d.error.empty());

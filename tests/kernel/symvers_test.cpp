@@ -27,6 +27,7 @@
 #include "elfsieve/kernel/version_check.hpp"
 #include "elfsieve/read/open.hpp"
 #include "support/corpus.hpp"
+#include "support/corpus_modules.hpp"
 #include "support/files.hpp"
 #include "support/process.hpp"
 #include "support/readelf_dump.hpp"
@@ -78,13 +79,6 @@ checked check(std::span<const std::byte> bytes, const k::export_lookup& exports)
   });
   REQUIRE(done);
   return c;
-}
-
-std::vector<corpus_object> build_modules(const std::string& build) {
-  std::vector<corpus_object> out;
-  for (const auto& o : corpus_objects_of(build))
-    if (o.name.ends_with(".ko")) out.push_back(o);
-  return out;
 }
 
 // A module's undefined symbols as GNU readelf lists them (name, weak).
@@ -213,9 +207,11 @@ TEST_CASE("the exports of each build's vmlinux and modules equal its Module.symv
       expected[module].push_back(line);
     }
     std::size_t compared = 0;
-    for (const auto& o : corpus_objects_of(build)) {
+    auto files = corpus_modules_of(build);
+    for (const auto& o : corpus_objects_of(build))
+      if (o.path.filename() == "vmlinux") files.push_back(o);
+    for (const auto& o : files) {
       const auto file = o.path.filename().string();
-      if (file != "vmlinux" && !file.ends_with(".ko")) continue;
       const std::string module = file == "vmlinux" ? file : file.substr(0, file.size() - 3);
       INFO(o.name);
       auto mapped = elfsieve::mapped_file::open(o.path.c_str());
@@ -247,7 +243,7 @@ TEST_CASE("check_module_versions: every cross-built module against its own build
     const auto entries = k::parse_symvers(text);
     REQUIRE(entries);
     const k::export_lookup lookup(*entries);
-    for (const auto& m : build_modules(build)) {
+    for (const auto& m : corpus_modules_of(build)) {
       INFO(m.name);
       const auto bytes = read_bytes(m.path);
       const auto c = check(bytes, lookup);
@@ -272,7 +268,7 @@ TEST_CASE("check_module_versions: the loader's complaints on mutated copies", "[
     const auto entries = k::parse_symvers(text);
     REQUIRE(entries);
     const k::export_lookup lookup(*entries);
-    for (const auto& m : build_modules(build)) {
+    for (const auto& m : corpus_modules_of(build)) {
       INFO(m.name);
       const auto d = readelf::run(m.path, {"__versions", ".modinfo"}, true, false);
       REQUIRE(d.error.empty());
