@@ -157,9 +157,15 @@ for build in "${builds[@]}"; do
   done
 done
 
-# Exit statuses and messages.
+# Without --root the module column is the path as given, without .ko (or .ko.xz).
 some_module=$source_dir/corpus/x86_64-tiny/crc7.ko
 symvers=$source_dir/corpus/x86_64-tiny/Module.symvers
+(cd "$source_dir/corpus" && expect 0 "$tool" x86_64-tiny/crc7.ko x86_64-tiny/btrfs.ko.xz)
+awk -F'\t' '$3 != "x86_64-tiny/crc7" && $3 != "x86_64-tiny/btrfs" {bad = 1} END {exit bad || NR < 2}' "$work/out" ||
+  fail "module column without --root: $(cut -f3 "$work/out" | sort -u | head -3)"
+grep -q $'\tcrc7_be\tx86_64-tiny/crc7\tEXPORT_SYMBOL\t$' "$work/out" || fail "no crc7_be line: $(head -2 "$work/out")"
+
+# Exit statuses and messages.
 expect 0 "$tool" --help
 grep -q "Usage:" "$work/out" || fail "--help prints no usage"
 grep -q -- "--check-versions" "$work/out" || fail "--help does not mention --check-versions"
