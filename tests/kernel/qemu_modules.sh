@@ -61,7 +61,11 @@ if [[ ! -d $deps ]]; then
 fi
 module_dirs=("$corpus" "$deps")
 module_load_order "$work/modules/unchanged" "${module_dirs[@]}" >"$work/order" 2>"$work/order.log"
-cat "$work/order.log"
+if [[ -s $work/order.log ]]; then
+  cat "$work/order.log"
+  echo "FAIL: not every module can be loaded (a dependency is missing from $corpus and $deps)"
+  exit 1
+fi
 echo "load order ($(wc -l <"$work/order") modules): $(cut -d' ' -f2 "$work/order" | tr '\n' ' ')"
 mkdir -p "$work/modules/crc-ksymtab" "$work/modules/unneeded" "$work/modules/gnu-unneeded"
 while read -r f _; do
