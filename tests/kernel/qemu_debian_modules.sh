@@ -17,7 +17,7 @@ tools=$1 src=$2 work=$3
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 variants=(unchanged crc-ksymtab unneeded)
 if [[ ${ELFSIEVE_QEMU_DEBIAN:-0} != 1 ]]; then
-  echo "SKIP: opt-in: ELFSIEVE_QEMU_DEBIAN=1 runs it (about 5 minutes; needs corpus/cache from corpus/regenerate --cache)"
+  echo "SKIP: opt-in: ELFSIEVE_QEMU_DEBIAN=1 runs it (about 3 minutes on 2 cores; needs corpus/cache from corpus/regenerate --cache)"
   exit 77
 fi
 cache=${ELFSIEVE_CORPUS_CACHE:-$src/corpus/cache}/x86_64
