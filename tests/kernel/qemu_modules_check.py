@@ -292,7 +292,8 @@ def check(work, kallsyms_tool, broken):
         if n:
             print("note: elfsieve-kallsyms --module of the %s modules differs from the kernel on %d lines (the letter "
                   "case of exported symbols)" % (v, n))
-    print("elfsieve_probe: " + ", ".join("%s=%s" % kv for kv in probes["unchanged"].items()))
+    if probes["unchanged"]:
+        print("elfsieve_probe: " + ", ".join("%s=%s" % kv for kv in probes["unchanged"].items()))
     return report(failures, "check")
 
 
