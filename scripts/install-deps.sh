@@ -12,6 +12,7 @@ packages=(
   libc6-dev-i386-cross libc6-dev-powerpc-cross libc6-dev-ppc64-cross
   zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev
   linux-source-6.1 linux-source-6.12
+  qemu-system-x86 busybox-static cpio kmod btrfs-progs
 )
 
 missing=()
