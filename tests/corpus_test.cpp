@@ -107,12 +107,25 @@ std::vector<mismatch> compare_nm_batch(const std::vector<std::string>& options, 
 // ---------------------------------------------------------------------------------------------------------------
 // The committed corpus.
 
-// readelf on every object of one corpus directory; nm, nm -n and nm -u on all its modules in one command line (GNU
-// prints a heading per file, so a report names the module) and on its vmlinux alone (the single-file code path;
-// the big image is run once per option set, which keeps the ASan build fast).
+// corpus/<build>/deps/ of a cross build: the rest of its modules, --strip-debug (small; other layouts than the 13
+// committed with DWARF: raid6, xor, lzo, zstd, nls tables, crypto algorithms).
+std::vector<corpus_object> deps_of(const char* arch) {
+  std::vector<corpus_object> out;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator f(corpus_dir() / arch / "deps", ec), end; !ec && f != end; f.increment(ec))
+    out.push_back({f->path(), arch, std::string(arch) + "/deps/" + f->path().filename().string()});
+  std::sort(out.begin(), out.end(), [](const corpus_object& a, const corpus_object& b) { return a.path < b.path; });
+  return out;
+}
+
+// readelf on every object of one corpus directory (with its deps/); nm, nm -n and nm -u on all its modules in one
+// command line (GNU prints a heading per file, so a report names the module) and on its vmlinux alone (the
+// single-file code path; the big image is run once per option set, which keeps the ASan build fast).
 void check_corpus_directory(const char* arch) {
-  const std::vector<corpus_object> objects = corpus_objects_of(arch);
+  std::vector<corpus_object> objects = corpus_objects_of(arch);
   if (objects.empty()) FAIL("corpus/" << arch << " has no ELF objects: is the corpus checked out? (corpus/regenerate)");
+  const std::vector<corpus_object> deps = deps_of(arch);
+  objects.insert(objects.end(), deps.begin(), deps.end());
 
   std::size_t compared = 0;
   for (const corpus_object& object : objects) {
@@ -198,10 +211,24 @@ TEST_CASE("corpus.coverage: the committed corpus has modules of all five archite
   std::map<std::string, const corpus_object*> objects;
   for (const corpus_object& o : corpus_objects()) objects[o.name] = &o;
 
-  std::set<std::string> listed;
+  std::set<std::string> listed, deps_listed;
   std::map<std::string, std::size_t> modules_per_arch, vmlinux_per_arch;
   for (const manifest_row& row : manifest) {
     if (row.elf_class != "ELF32" && row.elf_class != "ELF64") continue;  // config, System.map, bzImage, ...
+    // corpus/<build>/deps/: the rest of a cross build's modules (--strip-debug). The differential tests below list
+    // corpus/<arch>/ without its subdirectories, so only their headers are checked here.
+    if (row.path.find("/deps/") != std::string::npos) {
+      CAPTURE(row.path, row.arch, row.elf_class, row.endianness, row.kind);
+      deps_listed.insert(row.path);
+      const elf_facts facts = facts_of(corpus_dir() / row.path);
+      CHECK(facts.readable);
+      CHECK(facts.is64 == (row.elf_class == "ELF64"));
+      CHECK(facts.little == (row.endianness == "LE"));
+      CHECK(facts.machine == machine_of_arch(row.arch));
+      CHECK(row.kind == "module");
+      CHECK(facts.type == elf::ET_REL);
+      continue;
+    }
     // corpus/<arch>/passes/: the kallsyms link passes of one build, read by kernel/kallsyms_diff_test.cpp only.
     if (std::count(row.path.begin(), row.path.end(), '/') > 1) continue;
     std::string name = row.path;
@@ -230,6 +257,18 @@ TEST_CASE("corpus.coverage: the committed corpus has modules of all five archite
     CAPTURE(name);
     CHECK(listed.count(name) == 1);
   }
+  std::size_t deps_files = 0;
+  for (const char* build : {"ppc32", "ppc64", "x86_64-tiny"}) {
+    std::error_code ec;
+    for (std::filesystem::directory_iterator f(corpus_dir() / build / "deps", ec), end; !ec && f != end;
+         f.increment(ec)) {
+      const std::string name = std::string(build) + "/deps/" + f->path().filename().string();
+      CAPTURE(name);
+      CHECK(deps_listed.count(name) == 1);
+      ++deps_files;
+    }
+  }
+  CHECK(deps_files == deps_listed.size());
 
   for (const char* arch : {"x86_64", "i386", "ppc64le", "ppc32", "ppc64"}) {
     CAPTURE(arch);
@@ -266,6 +305,64 @@ TEST_CASE("corpus.ppc64: readelf and nm agree with elfsieve on the ppc64 ELFv1 v
 TEST_CASE("corpus.x86_64_tiny: readelf and nm agree with elfsieve on the x86_64 tinyconfig vmlinux and modules",
           "[corpus]") {
   check_corpus_directory("x86_64-tiny");
+}
+
+// What a test needs to lay out a cross build's tree (issue 13: the module column of Module.symvers is the module's
+// path in the build tree without .ko): kbuild's modules.order names every module of the build exactly once, each
+// is committed under its file name (corpus/<build>/ or its deps/), no other module file is committed, and every
+// module Module.symvers names is in modules.order.
+TEST_CASE("corpus.build_trees: modules.order, the committed module files and Module.symvers agree for each cross build",
+          "[corpus]") {
+  for (const char* build : {"ppc32", "ppc64", "x86_64-tiny"}) {
+    CAPTURE(build);
+    const std::filesystem::path dir = corpus_dir() / build;
+    std::ifstream order(dir / "modules.order");
+    REQUIRE(order.good());
+    std::set<std::string> tree_paths;  // lib/zstd/zstd_common
+    std::set<std::string> file_names;  // zstd_common.ko
+    std::string line;
+    while (std::getline(order, line)) {
+      CAPTURE(line);
+      REQUIRE(line.ends_with(".ko"));  // 6.1's form
+      CHECK(tree_paths.insert(line.substr(0, line.size() - 3)).second);
+      const std::string file = std::filesystem::path(line).filename().string();
+      CHECK(file_names.insert(file).second);
+      const int found = static_cast<int>(std::filesystem::exists(dir / file)) +
+                        static_cast<int>(std::filesystem::exists(dir / (file + ".xz"))) +
+                        static_cast<int>(std::filesystem::exists(dir / "deps" / file));
+      CHECK(found == 1);
+    }
+    CHECK(file_names.size() > 13);  // the 13 modules with DWARF and their dependencies
+
+    std::size_t committed = 0;
+    for (const std::filesystem::path& sub : {dir, dir / "deps"}) {
+      for (const auto& f : std::filesystem::directory_iterator(sub)) {
+        std::string file = f.path().filename().string();
+        if (file.ends_with(".xz")) file.resize(file.size() - 3);
+        if (!file.ends_with(".ko")) continue;
+        CAPTURE(file);
+        CHECK(file_names.count(file) == 1);
+        ++committed;
+      }
+    }
+    CHECK(committed == file_names.size());
+
+    std::ifstream symvers(dir / "Module.symvers");
+    REQUIRE(symvers.good());
+    std::size_t module_exports = 0;
+    while (std::getline(symvers, line)) {
+      const std::size_t first = line.find('\t');
+      const std::size_t second = first == std::string::npos ? first : line.find('\t', first + 1);
+      const std::size_t third = second == std::string::npos ? second : line.find('\t', second + 1);
+      REQUIRE(third != std::string::npos);
+      const std::string module = line.substr(second + 1, third - second - 1);
+      if (module == "vmlinux") continue;
+      CAPTURE(module);
+      CHECK(tree_paths.count(module) == 1);
+      ++module_exports;
+    }
+    CHECK(module_exports > 0);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
