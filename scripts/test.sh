@@ -44,7 +44,9 @@ passed_line() {
 }
 
 phase "g++: build and test"
-configure_and_build gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DELFSIEVE_BUILD_BENCHMARKS=ON \
+# -O2 without debug info (RelWithDebInfo's -g costs a tenth of the compile time; a failure is reproduced locally).
+configure_and_build gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=None "-DCMAKE_CXX_FLAGS=-O2 -DNDEBUG" \
+  -DELFSIEVE_BUILD_BENCHMARKS=ON \
   -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 run_ctest gcc
 

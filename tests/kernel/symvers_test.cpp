@@ -291,12 +291,25 @@ TEST_CASE("check_module_versions: the loader's complaints on mutated copies", "[
         const std::size_t n = versions.size() / 64;
         REQUIRE(n >= 1);
         for (std::size_t entry : std::set<std::size_t>{0, std::min<std::size_t>(1, n - 1), n / 2, n - 1}) {
-          std::string symbol = version_name(entry);
-          if (d.machine.find("PowerPC64") != std::string::npos && symbol.starts_with('.')) symbol.erase(0, 1);
+          const bool ppc64 = d.machine.find("PowerPC64") != std::string::npos;
+          auto loader_name = [&](std::size_t e) {
+            std::string name = version_name(e);
+            if (ppc64 && name.starts_with('.')) name.erase(0, 1);  // dedotify_versions
+            return name;
+          };
+          const std::string symbol = loader_name(entry);
           auto bytes = original;
           flip_crc_bit(bytes, d, entry);
           const auto c = check(bytes, lookup);
           INFO("entry " << entry << ": " << symbol);
+          // check_version takes the first entry of that name: on ppc64 ELFv1 a module may need both "foo" and
+          // ".foo", two entries that read the same after dedotify_versions; a flip in the later one goes unseen.
+          bool shadowed = false;
+          for (std::size_t earlier = 0; earlier < entry; ++earlier) shadowed |= loader_name(earlier) == symbol;
+          if (shadowed) {
+            CHECK(c.problems.empty());
+            continue;
+          }
           REQUIRE(c.problems.size() == 1);
           CHECK(c.problems[0] == problem{k::version_problem_kind::disagrees, symbol, ""});
           std::string expected = module_name + ": disagrees about version of symbol " + symbol + "\n";
