@@ -83,6 +83,19 @@ elfsieve::result<void> open_input(const char* path, input& in) {
   return {};
 }
 
+// The end of one file's work: a file that shrank while it was read is an error too; an error replaces the output.
+template <class Result>
+void finish(const std::string& path, const input& in, elfsieve::result<void> done, Result& r) {
+  if (done && in.mapped) {
+    if (auto intact = in.mapped->check_intact(); !intact) done = intact.error();
+  }
+  if (!done) {
+    r.err = tool::file_error(path.c_str(), done.error());
+    r.ok = false;
+    r.out.clear();
+  }
+}
+
 // The module column for a module file: the path relative to `root` (or as given), without .ko[.xz|.zst|.gz].
 std::string module_column(const std::string& path, const std::optional<std::filesystem::path>& root, bool& outside) {
   namespace fs = std::filesystem;
@@ -138,14 +151,7 @@ void symvers_of(const std::string& path, const std::optional<std::filesystem::pa
       return {};
     });
   }
-  if (done && in.mapped) {
-    if (auto intact = in.mapped->check_intact(); !intact) done = intact.error();
-  }
-  if (!done) {
-    r.err = tool::file_error(path.c_str(), done.error());
-    r.ok = false;
-    r.out.clear();
-  }
+  finish(path, in, done, r);
 }
 
 // Runs work(i) for every i < n on `jobs` threads.
@@ -249,14 +255,7 @@ void check_one(const std::string& path, const elfsieve::kernel::export_lookup& l
       return {};
     });
   }
-  if (done && in.mapped) {
-    if (auto intact = in.mapped->check_intact(); !intact) done = intact.error();
-  }
-  if (!done) {
-    r.err = tool::file_error(path.c_str(), done.error());
-    r.ok = false;
-    r.out.clear();
-  }
+  finish(path, in, done, r);
 }
 
 }  // namespace
