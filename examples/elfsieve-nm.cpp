@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,17 +34,45 @@ struct options {
   int radix = 16;                // -t
 };
 
-// All of stdout goes through one large buffer, written when it passes 1 MiB and before every message.
+// All of stdout goes through one 256 KiB buffer, written when the next line would not fit and before every
+// message. A line longer than the buffer (a name can be as long as its string table) grows it.
 struct output {
-  std::string text;
-  output() { text.reserve((std::size_t{1} << 20) + 4096); }
+  static constexpr std::size_t capacity = std::size_t{256} << 10;
+  std::vector<char> buffer = std::vector<char>(capacity);
+  std::size_t used = 0;
   ~output() { flush(); }
   void flush() {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    text.clear();
+    std::fwrite(buffer.data(), 1, used, stdout);
+    used = 0;
     std::fflush(stdout);
   }
+  [[nodiscard]] bool fits(std::size_t n) const { return buffer.size() - used >= n; }
+  // Room for n more bytes, after a flush if `intact` (the check that the file did not change) allows one.
+  template <class Check>
+  [[nodiscard]] char* room(std::size_t n, Check&& intact) {
+    if (fits(n)) return buffer.data() + used;
+    if (!intact()) return nullptr;
+    flush();
+    if (!fits(n)) buffer.resize(n);
+    return buffer.data();
+  }
+  void append(std::string_view s) {
+    if (!fits(s.size())) {
+      flush();
+      if (!fits(s.size())) buffer.resize(s.size());
+    }
+    std::memcpy(buffer.data() + used, s.data(), s.size());
+    used += s.size();
+  }
 };
+
+// How many rows ahead the printing loop asks for a name's cache line.
+constexpr std::size_t prefetch_distance = 16;
+
+char* put(char* at, std::string_view s) {
+  std::memcpy(at, s.data(), s.size());
+  return at + s.size();
+}
 
 // binutils' non_fatal: flush stdout, then "nm: message".
 template <class... A>
@@ -86,12 +115,11 @@ bool display_file(const char* path, const options& opt, elfsieve::nm_listing& li
   }
   // Nothing read from a file that shrank meanwhile is printed: the listing is checked before each flush and at
   // its end, and what is not yet printed is dropped.
-  std::string& o = out.text;
-  std::size_t unchecked_from = o.size();
+  std::size_t unchecked_from = out.used;
   auto intact = [&] {
     auto ok = mapped->check_intact();
     if (ok) return true;
-    o.resize(std::min(o.size(), unchecked_from));
+    out.used = std::min(out.used, unchecked_from);
     report(out, "%s: %s", path, elfsieve::to_string(ok.error()).c_str());
     return false;
   };
@@ -103,7 +131,12 @@ bool display_file(const char* path, const options& opt, elfsieve::nm_listing& li
     report(out, "%s: file format not recognized", path);
     return false;
   }
-  if (opt.file_per_file && !opt.file_per_symbol) o.append("\n").append(path).append(":\n");
+  const std::string_view file_name = path;
+  if (opt.file_per_file && !opt.file_per_symbol) {
+    out.append("\n");
+    out.append(file_name);
+    out.append(":\n");
+  }
   if (listing.state == status::no_symbols) {
     if (!opt.quiet) report(out, "%s: no symbols", path);
     return true;
@@ -116,29 +149,56 @@ bool display_file(const char* path, const options& opt, elfsieve::nm_listing& li
     report(out, "%s: warning: relocations unreadable (%s); --policy answers without them", path,
            elfsieve::to_string(*listing.relocations_error).c_str());
   const int width = listing.is64 ? 16 : 8;
-  unchecked_from = o.size();
-  for (const elfsieve::nm_entry& e : listing.entries) {
-    if (opt.file_per_symbol) o.append(path).push_back(':');
+  const std::size_t path_room = opt.file_per_symbol ? file_name.size() + 1 : 0;
+  unchecked_from = out.used;
+  auto checked = [&] {
+    if (!intact()) return false;
+    unchecked_from = 0;
+    return true;
+  };
+  const std::span<const elfsieve::nm_row> rows = listing.rows;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const elfsieve::nm_row& row = rows[i];
+    // Sorted rows name strings all over the string table: ask for a later row's name while this one is written.
+    if (i + prefetch_distance < rows.size()) __builtin_prefetch(rows[i + prefetch_distance].name);
+    const std::string_view name = listing.printed_name(row.name);
+    const elfsieve::nm_version_suffix version = listing.version(row);
+    const std::string_view why = opt.list.why ? listing.why(row) : std::string_view{};
+    const std::size_t text =
+        name.size() + version.separator.size() + version.version.size() + (opt.list.why ? why.size() + 3 : 0);
+    char* at = out.room(path_room + 2 * elfsieve::nm_value_room + 4 + text + 1, checked);
+    if (at == nullptr) return false;
+    char* const start = at;
+    if (opt.file_per_symbol) {
+      at = put(at, file_name);
+      *at++ = ':';
+    }
     if (!opt.just_symbols) {
-      if (e.info.undefined_class()) {
-        o.append(static_cast<std::size_t>(width), ' ');
+      if (row.info().undefined_class()) {
+        at = static_cast<char*>(std::memset(at, ' ', static_cast<std::size_t>(width))) + width;
       } else {
-        elfsieve::append_nm_value(o, e.info.value, width, opt.radix);
-        if (opt.print_size && e.size != 0) {
-          o.push_back(' ');
-          elfsieve::append_nm_value(o, e.size, width, opt.radix);
+        at = elfsieve::write_nm_value(at, row.value, width, opt.radix);
+        if (opt.print_size) {
+          if (const std::uint64_t size = listing.size(row); size != 0) {
+            *at++ = ' ';
+            at = elfsieve::write_nm_value(at, size, width, opt.radix);
+          }
         }
       }
-      o.append(1, ' ').append(1, e.info.type).push_back(' ');
+      *at++ = ' ';
+      *at++ = row.type;
+      *at++ = ' ';
     }
-    o.append(e.printed_name).append(e.version_separator).append(e.version);
-    if (opt.list.why) o.append("\t[").append(e.why).push_back(']');
-    o.push_back('\n');
-    if (o.size() >= (std::size_t{1} << 20)) {
-      if (!intact()) return false;
-      out.flush();
-      unchecked_from = 0;
+    at = put(at, name);
+    at = put(at, version.separator);
+    at = put(at, version.version);
+    if (opt.list.why) {
+      at = put(at, "\t[");
+      at = put(at, why);
+      *at++ = ']';
     }
+    *at++ = '\n';
+    out.used += static_cast<std::size_t>(at - start);
   }
   return intact();
 }
@@ -209,7 +269,8 @@ int main(int argc, char** argv) {
   std::setlocale(LC_COLLATE, "");
   options opt;
   if (const char* collate = std::setlocale(LC_COLLATE, nullptr))
-    opt.list.order.use_strcoll = std::strcmp(collate, "C") != 0 && std::strcmp(collate, "POSIX") != 0;
+    opt.list.order.use_strcoll = std::strcmp(collate, "C") != 0 && std::strcmp(collate, "POSIX") != 0 &&
+                                 std::strcmp(collate, "C.UTF-8") != 0 && std::strcmp(collate, "C.utf8") != 0;
 
   // clang-format off
   enum : int {

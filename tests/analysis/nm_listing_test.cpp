@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -23,20 +24,16 @@ nm_symbol symbol(nm_place place, std::uint16_t flags, char type, std::uint64_t v
   return nm_symbol{value, flags, place, type};
 }
 
-nm_entry entry(std::string_view name, nm_place place = nm_place::section, std::uint64_t value = 0,
-               std::uint32_t index = 0) {
-  nm_entry e;
-  e.name = e.printed_name = name;
-  e.info = symbol(place, nm_flags::global, place == nm_place::undefined ? 'U' : 'T', value);
-  e.index = symbol_index(index);
-  return e;
+nm_row row(const char* name, nm_place place = nm_place::section, std::uint64_t value = 0, std::uint32_t index = 0) {
+  return nm_row{value, name, symbol_index(index), nm_flags::global, place, place == nm_place::undefined ? 'U' : 'T'};
 }
 
 // The BSD lines GNU nm prints for a listing (the tool's format, written again here).
 std::string format(const nm_listing& listing) {
   std::string s;
   const int width = listing.is64 ? 16 : 8;
-  for (const auto& e : listing.entries) {
+  for (const nm_row& r : listing.rows) {
+    const nm_entry e = listing.entry(r);
     if (e.info.undefined_class()) s.append(static_cast<std::size_t>(width), ' ');
     else append_nm_value(s, e.info.value, width, 16);
     s.append(1, ' ').append(1, e.info.type).append(1, ' ');
@@ -126,13 +123,13 @@ TEST_CASE("nm_listing: sort orders", "[nm][nm_listing]") {
   CHECK(nm_compare_names("ab", "a", false) > 0);
 
   // Two symbols named "dup" keep their table order (indices 1 and 2) in every order, reversed or not.
-  const std::vector<nm_entry> table = {
-      entry("dup", nm_place::section, 0x20, 1),  entry("dup", nm_place::section, 0x20, 2),
-      entry("zeta", nm_place::section, 0x10, 3), entry("alpha", nm_place::section, 0x30, 4),
-      entry("undef", nm_place::undefined, 0, 5), entry("", nm_place::section, 0x40, 6)};
+  const std::vector<nm_row> table = {row("dup", nm_place::section, 0x20, 1),  row("dup", nm_place::section, 0x20, 2),
+                                     row("zeta", nm_place::section, 0x10, 3), row("alpha", nm_place::section, 0x30, 4),
+                                     row("undef", nm_place::undefined, 0, 5), row("", nm_place::section, 0x40, 6)};
+  nm_sort_scratch scratch;
   auto sorted = [&](nm_sort sort, bool reverse) {
     auto list = table;
-    sort_nm_entries(list, nm_order{sort, reverse, false});
+    sort_nm_rows(list, nm_order{sort, reverse, false}, scratch);
     std::vector<std::string> out;
     for (const auto& e : list) out.push_back(std::string(e.name) + "#" + std::to_string(e.index.value));
     return out;
@@ -144,8 +141,49 @@ TEST_CASE("nm_listing: sort orders", "[nm][nm_listing]") {
   CHECK(sorted(nm_sort::by_value, true) == v{"#6", "alpha#4", "dup#1", "dup#2", "zeta#3", "undef#5"});
   CHECK(sorted(nm_sort::none, true) == v{"dup#1", "dup#2", "zeta#3", "alpha#4", "undef#5", "#6"});
   // By value, equal values fall back to the name.
-  CHECK(nm_compare_values(entry("b", nm_place::section, 1), entry("a", nm_place::section, 1), false) > 0);
-  CHECK(nm_compare_values(entry("a", nm_place::undefined), entry("b", nm_place::undefined), false) < 0);
+  CHECK(nm_compare_values(row("b", nm_place::section, 1), row("a", nm_place::section, 1), false) > 0);
+  CHECK(nm_compare_values(row("a", nm_place::undefined), row("b", nm_place::undefined), false) < 0);
+}
+
+TEST_CASE("nm_listing: the radix and prefix sorts give qsort's stable order", "[nm][nm_listing]") {
+  // nm.c sorts with qsort (a stable merge sort in glibc) and numeric_forward / non_numeric_forward, reversed by
+  // negating them. sort_nm_rows must give exactly std::stable_sort's order with those comparators on tables that
+  // stress its paths: large equal-value runs whose names share long prefixes (the kernel's __kstrtabns_ labels),
+  // names that differ only after 8 bytes, empty names, undefined symbols, values spread over all 64 bits.
+  std::mt19937_64 random(15);
+  std::vector<std::string> pool = {
+      "",          "a", "__kstrtabns_", "__kstrtabns_a", "__kstrtabns_ab", "__kstrtab_x", "abcdefgh", "abcdefghi",
+      "abcdefgh1", "B", "zz",           "\xff\x01"};
+  for (int i = 0; i < 400; ++i) pool.push_back("__kstrtabns_sym" + std::to_string(random() % 1000));
+  nm_sort_scratch scratch;
+  for (const std::size_t count : {std::size_t{2}, std::size_t{50}, std::size_t{1000}, std::size_t{20000}}) {
+    std::vector<nm_row> table;
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto r = random();
+      const nm_place place = r % 7 == 0 ? nm_place::undefined : nm_place::section;
+      std::uint64_t value = (r >> 8) % 3 == 0 ? 0xc000000000000000u + ((r >> 16) % 64) : (r >> 3);
+      if ((r >> 40) % 5 == 0) value = 0xc00000000110a5d8u;
+      table.push_back(row(pool[(r >> 20) % pool.size()].c_str(), place, value, static_cast<std::uint32_t>(i + 1)));
+    }
+    for (const nm_sort sort : {nm_sort::by_value, nm_sort::by_name}) {
+      for (const bool reverse : {false, true}) {
+        auto expected = table;
+        const int sign = reverse ? -1 : 1;
+        std::stable_sort(expected.begin(), expected.end(), [&](const nm_row& a, const nm_row& b) {
+          const int c =
+              sort == nm_sort::by_value ? nm_compare_values(a, b, false) : nm_compare_names(a.name, b.name, false);
+          return c * sign < 0;
+        });
+        auto got = table;
+        sort_nm_rows(got, nm_order{sort, reverse, false}, scratch);
+        std::vector<std::uint32_t> want_order, got_order;
+        for (const auto& r : expected) want_order.push_back(r.index.value);
+        for (const auto& r : got) got_order.push_back(r.index.value);
+        INFO(count << " rows, " << (sort == nm_sort::by_value ? "-n" : "by name") << (reverse ? " -r" : ""));
+        CHECK(got_order == want_order);
+      }
+    }
+  }
 }
 
 TEST_CASE("nm_listing: print_value in each radix", "[nm][nm_listing]") {
@@ -244,10 +282,10 @@ TEST_CASE("nm_listing: states of files nm does not list", "[nm][nm_listing]") {
   dynamic.dynamic = true;  // a module has no .dynsym
   list_nm_symbols(mapped->bytes(), dynamic, listing);
   CHECK(listing.state == nm_listing::status::no_symbols);
-  CHECK(listing.entries.empty());
+  CHECK(listing.rows.empty());
   list_nm_symbols(mapped->bytes(), nm_options{}, listing);
   CHECK(listing.state == nm_listing::status::listed);
   CHECK(listing.is64);
-  CHECK(!listing.entries.empty());
+  CHECK(!listing.rows.empty());
   CHECK_FALSE(listing.relocations_error.has_value());
 }

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -12,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "elfsieve/core/elf.hpp"
@@ -63,7 +66,7 @@ struct nm_filter {
   }
 }
 
-// One symbol of a listing; listings are flat arrays, sorted in place.
+// One symbol of a listing as a tool reads it (nm_listing::entry expands a row into one).
 struct nm_entry {
   std::string_view name;  // what nm sorts by: the whole name, "@VERSION" of a .symtab name included
   nm_symbol info;
@@ -75,22 +78,35 @@ struct nm_entry {
   std::string_view why;                // elfsieve-nm --why: the part of the policy that matched
 };
 
-// nm.c non_numeric_forward: empty names first, then strcmp (strcoll outside the C locale; names must then be
-// NUL-terminated, as those of a string table are).
-[[nodiscard]] inline int nm_compare_names(std::string_view x, std::string_view y, bool use_strcoll) noexcept {
-  if (y.empty()) return x.empty() ? 0 : 1;
-  if (x.empty()) return -1;
-  if (use_strcoll) return std::strcoll(x.data(), y.data());
-  const int c = x.compare(y);
+// One symbol of a listing as it is kept and sorted: 24 bytes, so that a listing of a vmlinux costs about as much
+// memory as its symbol table. The rest of an nm_entry is read back from the file when the row is printed.
+struct nm_row {
+  std::uint64_t value = 0;  // nm_symbol::value
+  const char* name = "";    // NUL-terminated, in the file's string table (or a static string)
+  symbol_index index{0};
+  std::uint16_t flags = 0;
+  nm_place place = nm_place::undefined;
+  char type = '?';
+
+  [[nodiscard]] constexpr nm_symbol info() const noexcept { return nm_symbol{value, flags, place, type}; }
+};
+static_assert(sizeof(nm_row) == 24 || sizeof(void*) != 8);
+
+// nm.c non_numeric_forward: empty names first, then strcmp (strcoll outside the C locale). Both names are
+// NUL-terminated.
+[[nodiscard]] inline int nm_compare_names(const char* x, const char* y, bool use_strcoll) noexcept {
+  if (*y == 0) return *x == 0 ? 0 : 1;
+  if (*x == 0) return -1;
+  const int c = use_strcoll ? std::strcoll(x, y) : std::strcmp(x, y);
   return c < 0 ? -1 : (c > 0 ? 1 : 0);
 }
 
 // nm.c numeric_forward: undefined symbols first, then by value, then by name.
-[[nodiscard]] inline int nm_compare_values(const nm_entry& x, const nm_entry& y, bool use_strcoll) noexcept {
-  const bool xu = x.info.place == nm_place::undefined;
-  const bool yu = y.info.place == nm_place::undefined;
+[[nodiscard]] inline int nm_compare_values(const nm_row& x, const nm_row& y, bool use_strcoll) noexcept {
+  const bool xu = x.place == nm_place::undefined;
+  const bool yu = y.place == nm_place::undefined;
   if (xu != yu) return xu ? -1 : 1;
-  if (!xu && x.info.value != y.info.value) return x.info.value < y.info.value ? -1 : 1;
+  if (!xu && x.value != y.value) return x.value < y.value ? -1 : 1;
   return nm_compare_names(x.name, y.name, use_strcoll);
 }
 
@@ -102,16 +118,163 @@ struct nm_order {
   bool use_strcoll = false;  // LC_COLLATE is neither C nor POSIX
 };
 
-inline void sort_nm_entries(std::span<nm_entry> entries, const nm_order& order) {
-  if (order.sort == nm_sort::none) return;
-  // glibc's qsort is a stable merge sort for these sizes, so equal keys keep symbol-table order, reversed or not.
-  const int sign = order.reverse ? -1 : 1;
-  const bool by_value = order.sort == nm_sort::by_value;
-  std::stable_sort(entries.begin(), entries.end(), [&](const nm_entry& a, const nm_entry& b) {
-    const int c =
-        by_value ? nm_compare_values(a, b, order.use_strcoll) : nm_compare_names(a.name, b.name, order.use_strcoll);
-    return c * sign < 0;
+namespace detail {
+
+// The sorts below need no stability and no second array of rows: the symbol index ends every tie, so any correct
+// sort of (key, name, index) gives nm's order, and rows are permuted in place (a listing of a vmlinux then costs
+// its rows and a small array of name keys; no more memory than eu-nm's whole process).
+
+// In-place most-significant-digit radix sort (American flag sort) of rows[0, n) on `value`, one byte at a time from
+// `shift` down, skipping the bytes in which the keys do not differ; parts too small to repay a 256-bucket pass by
+// comparisons.
+inline void radix_sort_values(nm_row* rows, std::size_t n, unsigned shift) {
+  while (true) {
+    if (n < 384) {
+      std::sort(rows, rows + n, [](const nm_row& a, const nm_row& b) { return a.value < b.value; });
+      return;
+    }
+    std::uint64_t differs = 0;
+    for (std::size_t i = 1; i < n; ++i) differs |= rows[i].value ^ rows[0].value;
+    differs &= shift >= 56 ? ~std::uint64_t{0} : (std::uint64_t{1} << (shift + 8)) - 1;
+    if (differs == 0) return;
+    shift = static_cast<unsigned>(63 - std::countl_zero(differs)) / 8 * 8;
+    std::array<std::size_t, 257> start{};
+    for (std::size_t i = 0; i < n; ++i) ++start[((rows[i].value >> shift) & 0xff) + 1];
+    for (std::size_t d = 1; d < start.size(); ++d) start[d] += start[d - 1];
+    std::array<std::size_t, 256> next{};
+    std::copy(start.begin(), start.end() - 1, next.begin());
+    for (std::size_t d = 0; d < 256; ++d) {  // swap every row into its bucket
+      while (next[d] < start[d + 1]) {
+        nm_row r = rows[next[d]];
+        std::size_t home = (r.value >> shift) & 0xff;
+        while (home != d) {
+          std::swap(r, rows[next[home]++]);
+          home = (r.value >> shift) & 0xff;
+        }
+        rows[next[d]++] = r;
+      }
+    }
+    if (shift == 0) return;
+    // Recurse into every bucket but the largest, which the loop takes (bounded stack depth: at most 8 levels).
+    std::size_t largest = 0;
+    for (std::size_t d = 1; d < 256; ++d)
+      if (start[d + 1] - start[d] > start[largest + 1] - start[largest]) largest = d;
+    for (std::size_t d = 0; d < 256; ++d)
+      if (d != largest && start[d + 1] - start[d] > 1)
+        radix_sort_values(rows + start[d], start[d + 1] - start[d], shift - 8);
+    rows += start[largest];
+    n = start[largest + 1] - start[largest];
+    shift -= 8;
+  }
+}
+
+// A name key: an 8-byte big-endian prefix of the name (its bytes up to the NUL, zero after) from `skip` on, and the
+// row's place. Most comparisons are then one integer comparison instead of a strcmp that misses the cache.
+struct nm_name_key {
+  std::uint64_t prefix;
+  std::uint32_t position;
+  symbol_index index;
+};
+[[nodiscard]] inline std::uint64_t nm_name_prefix(const char* name) noexcept {
+  std::uint64_t p = 0;
+  unsigned i = 0;
+  for (; i < 8 && name[i] != 0; ++i) p = (p << 8) | static_cast<unsigned char>(name[i]);
+  return i == 0 ? 0 : p << (8 * (8 - i));  // a shift by 64 would be undefined
+}
+
+// Puts rows[keys[i].position] at i for every i, in place (following each cycle of the permutation once).
+inline void permute_rows(std::span<nm_row> rows, std::span<nm_name_key> keys) noexcept {
+  constexpr std::uint32_t done = 0xffffffffu;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (keys[i].position == done || keys[i].position == i) continue;
+    const nm_row first = rows[i];
+    std::size_t at = i;
+    while (keys[at].position != i) {
+      const std::size_t from = keys[at].position;
+      rows[at] = rows[from];
+      keys[at].position = done;
+      at = from;
+    }
+    rows[at] = first;
+    keys[at].position = done;
+  }
+}
+
+// rows by name (nm_compare_names), then table order; `keys` is scratch.
+inline void sort_by_name(std::span<nm_row> rows, bool use_strcoll, std::vector<nm_name_key>& keys) {
+  if (rows.size() < 2) return;
+  if (use_strcoll || rows.size() >= 0xffffffffu) {
+    std::sort(rows.begin(), rows.end(), [use_strcoll](const nm_row& a, const nm_row& b) {
+      const int c = nm_compare_names(a.name, b.name, use_strcoll);
+      return c != 0 ? c < 0 : a.index < b.index;
+    });
+    return;
+  }
+  // The keys start after the bytes every name shares (the run of 9,370 `__kstrtabns_` labels at one address of a
+  // kernel). An empty name has prefix 0, below every other: nm_compare_names' "empty first" holds too.
+  std::size_t skip = std::strlen(rows[0].name);
+  for (std::size_t i = 1; i < rows.size() && skip != 0; ++i) {
+    std::size_t same = 0;
+    while (same < skip && rows[i].name[same] == rows[0].name[same]) ++same;
+    skip = same;
+  }
+  keys.resize(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    keys[i] = {nm_name_prefix(rows[i].name + skip), static_cast<std::uint32_t>(i), rows[i].index};
+  std::sort(keys.begin(), keys.end(), [&rows, skip](const nm_name_key& a, const nm_name_key& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    // Equal prefixes: equal names if they end within the prefix (its last byte is 0), else the rest decides.
+    if ((a.prefix & 0xff) != 0) {
+      const int c = std::strcmp(rows[a.position].name + skip + 8, rows[b.position].name + skip + 8);
+      if (c != 0) return c < 0;
+    }
+    return a.index < b.index;
   });
+  permute_rows(rows, keys);
+}
+
+// -n: undefined symbols first, by name; then the others by value, equal values by name; table order last.
+inline void sort_by_value(std::span<nm_row> rows, bool use_strcoll, std::vector<nm_name_key>& keys) {
+  const auto defined =
+      std::partition(rows.begin(), rows.end(), [](const nm_row& r) { return r.place == nm_place::undefined; });
+  const auto undefined_count = static_cast<std::size_t>(defined - rows.begin());
+  sort_by_name(rows.first(undefined_count), use_strcoll, keys);
+  const std::span<nm_row> values = rows.subspan(undefined_count);
+  radix_sort_values(values.data(), values.size(), 56);
+  for (std::size_t i = 0; i < values.size();) {
+    std::size_t j = i + 1;
+    while (j < values.size() && values[j].value == values[i].value) ++j;
+    if (j - i > 1) sort_by_name(values.subspan(i, j - i), use_strcoll, keys);
+    i = j;
+  }
+}
+
+}  // namespace detail
+
+// Scratch memory of sort_nm_rows, kept between files.
+struct nm_sort_scratch {
+  std::vector<detail::nm_name_key> keys;
+};
+
+// GNU nm's orders. glibc's qsort is a stable merge sort for these sizes, so rows whose keys compare equal keep
+// symbol-table order, reversed or not.
+inline void sort_nm_rows(std::span<nm_row> rows, const nm_order& order, nm_sort_scratch& scratch) {
+  if (order.sort == nm_sort::none || rows.size() < 2) return;
+  const bool by_value = order.sort == nm_sort::by_value;
+  if (by_value) detail::sort_by_value(rows, order.use_strcoll, scratch.keys);
+  else detail::sort_by_name(rows, order.use_strcoll, scratch.keys);
+  if (!order.reverse) return;
+  // Reversed: the whole order backwards, then each run of equal keys forwards again (table order).
+  auto compare = [&](const nm_row& a, const nm_row& b) noexcept {
+    return by_value ? nm_compare_values(a, b, order.use_strcoll) : nm_compare_names(a.name, b.name, order.use_strcoll);
+  };
+  std::reverse(rows.begin(), rows.end());
+  for (std::size_t i = 0; i < rows.size();) {
+    std::size_t j = i + 1;
+    while (j < rows.size() && compare(rows[i], rows[j]) == 0) ++j;
+    std::reverse(rows.begin() + static_cast<std::ptrdiff_t>(i), rows.begin() + static_cast<std::ptrdiff_t>(j));
+    i = j;
+  }
 }
 
 struct nm_version_suffix {
@@ -122,34 +285,53 @@ struct nm_version_suffix {
 // nm.c print_symname for a dynamic symbol with --with-symbol-versions: nothing for the base versions and for a
 // version's own definition symbol, "@<corrupt>" / "@@<corrupt>" when the version data is bad.
 template <elf_layout L>
-[[nodiscard]] nm_version_suffix nm_version_of(const symbol_versions<L>& versions, const nm_entry& e) noexcept {
-  if (versions.empty() || e.info.has(nm_flags::section_sym)) return {};
-  const bool undefined = e.info.place == nm_place::undefined;
-  auto v = versions.get(e.index);
+[[nodiscard]] nm_version_suffix nm_version_of(const symbol_versions<L>& versions, const nm_row& r) noexcept {
+  if (versions.empty() || (r.flags & nm_flags::section_sym) != 0) return {};
+  const bool undefined = r.place == nm_place::undefined;
+  auto v = versions.get(r.index);
   if (!v) return {undefined ? "@" : "@@", "<corrupt>"};
-  if (v->name.empty() || (v->defined && v->name == e.name)) return {};
+  if (v->name.empty() || (v->defined && v->name == std::string_view(r.name))) return {};
   const bool hidden = v->hidden || !v->defined;
   return {hidden || undefined ? "@" : "@@", v->name};
 }
 
-// nm.c print_value: `value` in radix 16 or 8 zero-padded to `width` digits, or in radix 10 as a signed number
-// (PRId64), appended to `out`.
-inline void append_nm_value(std::string& out, std::uint64_t value, int width, int radix) {
-  char digits[32];
+// nm.c print_value: `value` in radix 16 or 8 zero-padded to `width` digits (every digit when it has more), or in
+// radix 10 as a signed number (PRId64), written at `out`, which has room for nm_value_room bytes; returns the end.
+inline constexpr std::size_t nm_value_room = 32;
+inline char* write_nm_value(char* out, std::uint64_t value, int width, int radix) noexcept {
+  if (radix == 16 && width == 16) {  // every 64-bit value: two digits per byte, from a table
+    static constexpr auto pairs = [] {
+      std::array<char, 512> t{};
+      for (std::size_t i = 0; i < 256; ++i) {
+        t[2 * i] = "0123456789abcdef"[i >> 4];
+        t[2 * i + 1] = "0123456789abcdef"[i & 15];
+      }
+      return t;
+    }();
+    for (unsigned i = 0; i < 8; ++i) std::memcpy(out + 2 * i, &pairs[2 * ((value >> (56 - 8 * i)) & 0xff)], 2);
+    return out + 16;
+  }
   if (radix == 10) {
-    const int n = std::snprintf(digits, sizeof digits, "%0*lld", width, static_cast<long long>(value));
-    if (n > 0) out.append(digits, std::min(static_cast<std::size_t>(n), sizeof digits - 1));
-    return;
+    const int n = std::snprintf(out, nm_value_room, "%0*lld", std::min(width, 24), static_cast<long long>(value));
+    return out + (n > 0 ? std::min(static_cast<std::size_t>(n), nm_value_room - 1) : 0);
   }
   const unsigned shift = radix == 8 ? 3u : 4u;
   const std::uint64_t mask = radix == 8 ? 7u : 15u;
+  char digits[24];
   std::size_t n = 0;
   do {
-    digits[n++] = "0123456789abcdef"[value & mask];
+    digits[sizeof digits - ++n] = "0123456789abcdef"[value & mask];
     value >>= shift;
   } while (value != 0);
-  if (width > 0 && static_cast<std::size_t>(width) > n) out.append(static_cast<std::size_t>(width) - n, '0');
-  while (n > 0) out.push_back(digits[--n]);
+  const std::size_t padded = width > 0 ? std::min(static_cast<std::size_t>(width), sizeof digits) : 0;
+  while (n < padded) digits[sizeof digits - ++n] = '0';
+  std::memcpy(out, digits + sizeof digits - n, n);
+  return out + n;
+}
+
+inline void append_nm_value(std::string& out, std::uint64_t value, int width, int radix) {
+  char text[nm_value_room];
+  out.append(text, write_nm_value(text, value, width, radix));
 }
 
 struct nm_options {
@@ -161,9 +343,17 @@ struct nm_options {
   bool why = false;                     // --why: fill nm_entry::why
 };
 
+struct nm_listing;
+namespace detail {
+template <elf_layout L>
+void list_nm_file(const file<L>& f, const nm_options& options, nm_listing& out);
+}  // namespace detail
+
+// The symbols GNU nm lists for one file, in its order. A listing is reused between files, so its arrays are
+// allocated once; its rows point into the file's bytes (and the policy's text) and live as long as both.
 struct nm_listing {
   enum class status : std::uint8_t {
-    listed,            // entries holds the symbols to print (maybe none)
+    listed,            // rows holds the symbols to print (maybe none)
     unrecognized,      // not ELF, or no readable section table: "file format not recognized"
     no_symbols,        // no symbol table, or only the null symbol
     bad_symbol_table,  // the symbol table is malformed
@@ -172,7 +362,64 @@ struct nm_listing {
   bool is64 = false;                       // ELFCLASS64: values print with 16 digits
   bool corrupt_shstrndx = false;           // e_shstrndx out of range: GNU nm warns and lists without names
   std::optional<error> relocations_error;  // the policy needs the relocation index and it could not be built
-  std::vector<nm_entry> entries;           // kept between files, so the array is allocated once
+  std::vector<nm_row> rows;                // in nm's order
+
+  // An empty listing; the arrays keep their memory for the next file.
+  void clear() noexcept {
+    state = status::listed;
+    corrupt_shstrndx = false;
+    relocations_error.reset();
+    rows.clear();
+    symbols_ = nullptr;
+    read_size_ = nullptr;
+    cut_versions_ = false;
+    versions_.clear();
+    why_.clear();
+  }
+
+  // A row's parts that it does not hold, read back from the file (or kept aside for the rare options).
+  [[nodiscard]] std::uint64_t size(const nm_row& r) const noexcept {  // st_size; 0 for section symbols
+    return (r.flags & nm_flags::section_sym) != 0 || read_size_ == nullptr ? 0 : read_size_(symbols_, r.index.value);
+  }
+  [[nodiscard]] std::string_view printed_name(std::string_view name) const noexcept {
+    return cut_versions_ ? name.substr(0, name.find('@')) : name;
+  }
+  [[nodiscard]] nm_version_suffix version(const nm_row& r) const noexcept {
+    return versions_.empty() ? nm_version_suffix{} : versions_[r.index.value];
+  }
+  [[nodiscard]] std::string_view why(const nm_row& r) const noexcept {
+    return why_.empty() ? std::string_view{} : why_[r.index.value];
+  }
+
+  // The whole entry of a row of this listing.
+  [[nodiscard]] nm_entry entry(const nm_row& r) const noexcept {
+    nm_entry e;
+    e.name = r.name;
+    e.info = r.info();
+    e.index = r.index;
+    e.size = size(r);
+    e.printed_name = printed_name(e.name);
+    const nm_version_suffix v = version(r);
+    e.version_separator = v.separator;
+    e.version = v.version;
+    e.why = why(r);
+    return e;
+  }
+
+ private:
+  template <elf_layout L>
+  friend void detail::list_nm_file(const file<L>&, const nm_options&, nm_listing&);
+  template <elf_layout L>
+  static std::uint64_t size_of(const void* symbols, std::uint32_t index) noexcept {
+    return static_cast<const typename L::sym*>(symbols)[index].st_size.value();
+  }
+
+  nm_sort_scratch scratch_;        // the sort's scratch
+  const void* symbols_ = nullptr;  // the symbol records, for st_size
+  std::uint64_t (*read_size_)(const void*, std::uint32_t) noexcept = nullptr;
+  bool cut_versions_ = false;                // --without-symbol-versions
+  std::vector<nm_version_suffix> versions_;  // by symbol index, with -D and versions
+  std::vector<std::string_view> why_;        // by symbol index, with --why
 };
 
 namespace detail {
@@ -280,14 +527,20 @@ void list_nm_file(const file<L>& f, const nm_options& options, nm_listing& out) 
   result<symbol_versions<L>> versions = symbol_versions<L>{};
   if (options.dynamic && options.with_versions) versions = symbol_versions<L>::create(table, symtab);
 
-  out.entries.reserve(symtab.size());
+  out.symbols_ = symtab.records().data();
+  out.read_size_ = &nm_listing::size_of<L>;
+  out.cut_versions_ = !options.with_versions;
+  const bool show_versions = options.dynamic && options.with_versions && versions && !versions.value().empty();
+  if (show_versions) out.versions_.assign(symtab.size(), nm_version_suffix{});
+  if (options.why) out.why_.assign(symtab.size(), std::string_view{});
+  out.rows.reserve(symtab.size());
   for (auto s : symtab) {
     if (s.index().value == 0) continue;
     // BFD cannot read a symbol table with SHN_XINDEX entries but no SHT_SYMTAB_SHNDX: GNU nm fails (exit 1).
     if (s.raw_shndx() == elf::SHN_XINDEX) {
       auto where = symtab.section_of(s);
       if (!where && where.error().code == errc::missing_symtab_shndx) {
-        out.entries.clear();
+        out.rows.clear();
         out.state = nm_listing::status::bad_symbol_table;
         return;
       }
@@ -296,36 +549,34 @@ void list_nm_file(const file<L>& f, const nm_options& options, nm_listing& out) 
     if (!nm_shows(info, options.filter)) continue;
     const std::string_view name = classifier.name(symtab, s);
     if (!options.filter.special_syms && is_special_symbol(f.machine(), name)) continue;
-    nm_entry e{name, info, info.has(nm_flags::section_sym) ? 0 : s.size(), s.index(), name, {}, {}, {}};
+    // Every name is NUL-terminated: it comes from a string table (which ends each one) or is a literal.
+    const nm_row row{info.value, name.data(), s.index(), info.flags, info.place, info.type};
     if (options.policy != nullptr) {
       // No policy is about section symbols (a writer keeps or drops them with their section); a symbol whose name
       // or section index is unreadable cannot be judged and is left out.
       if (s.type() == elf::STT_SECTION) continue;
       auto context = make_symbol_context(table, symtab, s, relocations ? &*relocations : nullptr);
       if (!context) continue;
-      if (options.why) e.why = options.policy->why(context.value());
-      if (options.why ? e.why.empty() : !(*options.policy)(context.value())) continue;
+      if (options.why) {
+        const std::string_view why = options.policy->why(context.value());
+        if (why.empty()) continue;
+        out.why_[s.index().value] = why;
+      } else if (!(*options.policy)(context.value())) {
+        continue;
+      }
     }
-    if (!options.with_versions) e.printed_name = name.substr(0, name.find('@'));
-    if (options.dynamic && options.with_versions && versions) {
-      const auto suffix = nm_version_of(versions.value(), e);
-      e.version_separator = suffix.separator;
-      e.version = suffix.version;
-    }
-    out.entries.push_back(e);
+    if (show_versions) out.versions_[s.index().value] = nm_version_of(versions.value(), row);
+    out.rows.push_back(row);
   }
-  sort_nm_entries(out.entries, options.order);
+  sort_nm_rows(out.rows, options.order, out.scratch_);
 }
 
 }  // namespace detail
 
-// The symbols GNU nm lists for one file, in its order, in `out` (cleared first). The entries' names point into
-// `bytes` (and the policy's text): they live as long as both.
+// The symbols GNU nm lists for one file, in its order, in `out` (cleared first). Its rows point into `bytes` (and
+// the policy's text): they live as long as both.
 inline void list_nm_symbols(std::span<const std::byte> bytes, const nm_options& options, nm_listing& out) {
-  out.state = nm_listing::status::listed;
-  out.corrupt_shstrndx = false;
-  out.relocations_error.reset();
-  out.entries.clear();
+  out.clear();
   auto opened = visit(bytes, [&](const auto& f) { detail::list_nm_file(f, options, out); });
   if (!opened) out.state = nm_listing::status::unrecognized;
 }

@@ -185,7 +185,7 @@ result<void> read_system_map_file(const file<L>& f, kallsyms::kernel_version ver
   std::sort(keys.begin(), keys.end(), [](const map_sort_key& a, const map_sort_key& b) {
     if (a.undefined != b.undefined) return a.undefined;
     if (a.address != b.address) return a.address < b.address;
-    const int c = nm_compare_names(a.name, b.name, false);
+    const int c = nm_compare_names(a.name.data(), b.name.data(), false);
     if (c != 0) return c < 0;
     return a.order < b.order;
   });
