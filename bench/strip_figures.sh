@@ -2,8 +2,7 @@
 # Strip figures per architecture and one timing against GNU objcopy. For every corpus architecture, strips copies
 # of its modules (the full Debian module sets in corpus/cache when `corpus/regenerate --cache` has filled it, else
 # the committed ones) with `elfsieve-strip --policy=crc,ksymtab --report` and sums: symbols removed, retargeted
-# (relocations), resolved, kept and why, bytes saved. Then times `--strip-debug` of the x86_64 modules: one
-# elfsieve-strip process against a loop of GNU objcopy, one process per module.
+# (relocations), resolved, kept and why, bytes saved. Timings next to GNU objcopy and the other peers: bench/compare.
 # Usage: bench/strip_figures.sh [BUILD_DIR]   (BUILD_DIR: a build with bin/elfsieve-strip; default build/release)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,17 +47,3 @@ for arch in x86_64 i386 ppc64le ppc32 ppc64 x86_64-tiny; do
   grep -v 'module signature removed' "$work/$arch.err" | grep -v 'warning: keeping' | head -n 5 || true
 done
 
-# Timing: --strip-debug (GNU can do that one) of the same x86_64 modules.
-mkdir -p "$work/t-gnu" "$work/t-es"
-mapfile -t mods < <(modules_of x86_64)
-i=0
-for f in "${mods[@]}"; do
-  i=$((i + 1))
-  case "$f" in *.xz) xz -dc "$f" >"$work/t-es/$i.ko" ;; *) cp "$f" "$work/t-es/$i.ko" ;; esac
-done
-cp "$work/t-es"/*.ko "$work/t-gnu/"
-TIMEFORMAT=%R
-gnu=$( { time for f in "$work/t-gnu"/*.ko; do objcopy --strip-debug "$f" "$f.out"; done; } 2>&1 )
-ours=$( { time "$tool" -j"$(nproc)" --strip-debug "$work/t-es"/*.ko 2>/dev/null; } 2>&1 )
-ours1=$( { time "$tool" -j1 --strip-debug "$work/t-gnu"/*.ko 2>/dev/null; } 2>&1 )
-echo "x86_64 --strip-debug of ${#mods[@]} modules: GNU objcopy loop ${gnu}s; elfsieve-strip -j$(nproc) ${ours}s, -j1 ${ours1}s"
