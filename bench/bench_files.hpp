@@ -93,7 +93,8 @@ inline std::vector<std::string> default_files() {
   return files;
 }
 
-// Takes --files=... out of argv; the other arguments (Google Benchmark's) are left in `rest`.
+// Takes --files=... out of argv (.xz files are decompressed as above); the other arguments (Google Benchmark's) are
+// left in `rest`.
 inline std::vector<std::string> bench_files(int argc, char** argv, std::vector<char*>& rest) {
   std::vector<std::string> files;
   for (int i = 0; i < argc; ++i) {
@@ -105,7 +106,8 @@ inline std::vector<std::string> bench_files(int argc, char** argv, std::vector<c
     std::string_view list = arg.substr(8);
     while (!list.empty()) {
       const auto comma = list.find(',');
-      files.emplace_back(list.substr(0, comma));
+      auto usable = materialize(fs::path(list.substr(0, comma)));
+      if (!usable.empty()) files.push_back(std::move(usable));
       list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
     }
   }
