@@ -3,7 +3,8 @@
 // Module.symvers line per export (append_symvers_line), over the vmlinux images and modules of the selection.
 // Bytes: the ELF header, the section headers and names, the .symtab records and their names (labels and __crc_
 // symbols are found by a pass over them), the __ksymtab* and __kcrctab* sections, the REL/RELA sections that apply
-// to them, the exported names and namespaces, and the text written. Items: exports.
+// to them, the exported names and namespaces, and the text written (a file without export tables: the headers and
+// section names only). Items: exports.
 // Usage: elfsieve_bench_symvers [google-benchmark flags] [--files=F1,F2,...]; defaults to bench_files.hpp's
 // selection.
 #include <benchmark/benchmark.h>
@@ -30,6 +31,9 @@ template <elf_layout L>
 void add_export_reads(const file<L>& f, const section_table<L>& sections, touched_bytes& t) {
   add_headers(f, sections, t);
   add_section_names(sections, t);
+  // Without __ksymtab or __ksymtab_gpl, read_export_table stops after looking for them by name.
+  const auto has_exports = sections.find("__ksymtab") || sections.find("__ksymtab_gpl");
+  if (!has_exports) return;
   add_sections(sections, {elf::SHT_SYMTAB}, t);
   add_symbol_names(sections, elf::SHT_SYMTAB, t);
   for (auto s : sections) {
