@@ -1,6 +1,9 @@
 // elfsieve-kallsyms' work, step by step, on the corpus vmlinux images and (when corpus/regenerate cached it) Debian's
 // 45 MB ppc64le vmlinux: System.map from the image (nm -n | mksysmap), generate() (scripts/kallsyms' selection,
 // order and token compression), the .S text, and the three together.
+// Bytes: system_map reads the ELF header, the section headers and names, the .symtab records and their names;
+// generate reads the names of the System.map entries (in the image); assembly writes the .S text; all counts the
+// System.map reads plus the text. Items: symbols (the .symtab's for system_map, the kallsyms table's otherwise).
 // Usage: elfsieve_bench_kallsyms [google-benchmark flags] [--files=F1,F2,...] (given files use --all-symbols
 // --base-relative, and --absolute-percpu where that is needed to stay in range, as x86_64 does).
 #include <benchmark/benchmark.h>
@@ -16,6 +19,7 @@
 #include "elfsieve/io/mapped_file.hpp"
 #include "elfsieve/kernel/kallsyms_generate.hpp"
 #include "elfsieve/kernel/system_map.hpp"
+#include "touched.hpp"
 
 namespace {
 
@@ -63,10 +67,19 @@ enum class step { system_map, generate, assembly, all };
 
 void bench_step(benchmark::State& state, const image& img, step which) {
   auto mapped = mapped_file::open(img.path.c_str());
-  if (!mapped) {
-    state.SkipWithError("cannot open file");
-    return;
-  }
+  if (!mapped) return fail(state, "cannot open file");
+  touched_bytes read;
+  std::uint64_t symtab_symbols = 0;
+  auto measured = visit(mapped->bytes(), [&](const auto& f) -> result<void> {
+    ELFSIEVE_TRY(const auto sections, f.sections());
+    add_headers(f, sections, read);
+    add_section_names(sections, read);
+    add_sections(sections, {elf::SHT_SYMTAB}, read);
+    add_symbol_names(sections, elf::SHT_SYMTAB, read);
+    if (auto t = find_symbol_table(sections, elf::SHT_SYMTAB)) symtab_symbols = t->size();
+    return {};
+  });
+  if (!measured) return fail(state, measured.error().message);
   system_map map;
   kallsyms::generation gen;
   std::string text;
@@ -77,30 +90,29 @@ void bench_step(benchmark::State& state, const image& img, step which) {
     o.absolute_percpu = true;  // x86_64 keeps per-cpu symbols absolute
     return generate(map, o, gen).has_value();
   };
-  if (!prepare()) {
-    state.SkipWithError("the image has no kallsyms tables with these flags");
-    return;
-  }
+  if (!prepare()) return fail(state, "the image has no kallsyms tables with these flags");
+  std::uint64_t map_names = 0;
+  for (const auto& e : map.entries) map_names += e.name.size();
   for (auto _ : state) {
-    switch (which) {
-      case step::system_map: benchmark::DoNotOptimize(read_system_map(mapped->bytes(), o.version, map)); break;
-      case step::generate: benchmark::DoNotOptimize(generate(map, o, gen)); break;
-      case step::assembly:
-        text.clear();
-        append_assembly(gen, o, text);
-        break;
-      case step::all:
-        benchmark::DoNotOptimize(read_system_map(mapped->bytes(), o.version, map));
-        benchmark::DoNotOptimize(generate(map, o, gen));
-        text.clear();
-        append_assembly(gen, o, text);
-        break;
+    bool ok = true;
+    if (which == step::system_map || which == step::all)
+      ok = read_system_map(mapped->bytes(), o.version, map).has_value();
+    if (ok && (which == step::generate || which == step::all)) ok = generate(map, o, gen).has_value();
+    if (!ok) return fail(state, "read_system_map or generate failed");
+    if (which == step::assembly || which == step::all) {
+      text.clear();
+      append_assembly(gen, o, text);
     }
     benchmark::DoNotOptimize(text.data());
+    benchmark::DoNotOptimize(map.entries.data());
   }
   state.counters["symbols"] = static_cast<double>(gen.tables.num_syms);
-  state.counters["symbols/s"] = benchmark::Counter(
-      static_cast<double>(gen.tables.num_syms) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  switch (which) {
+    case step::system_map: set_rates(state, read.bytes, symtab_symbols); break;
+    case step::generate: set_rates(state, map_names, gen.tables.num_syms); break;
+    case step::assembly: set_rates(state, text.size(), gen.tables.num_syms); break;
+    case step::all: set_rates(state, read.bytes + text.size(), gen.tables.num_syms); break;
+  }
 }
 
 }  // namespace
@@ -130,9 +142,5 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(("kallsyms_all/" + img.label).c_str(), bench_step, img, step::all)
         ->Unit(benchmark::kMillisecond);
   }
-  int bench_argc = static_cast<int>(args.size());
-  benchmark::Initialize(&bench_argc, args.data());
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return run_benchmarks(args);
 }

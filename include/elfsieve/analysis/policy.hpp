@@ -66,6 +66,8 @@ concept symbol_policy = std::is_base_of_v<policy_tag, std::remove_cvref_t<P>>;
 
 // True when a name starts with one of the export-table bookkeeping prefixes.
 [[nodiscard]] constexpr bool is_ksymtab_name(std::string_view name) noexcept {
+  // Every policy sees every symbol: most names are decided by their first characters, before any prefix compare.
+  if (name.size() <= 10 || name[0] != '_' || name[1] != '_' || name[2] != 'k') return false;
   // 6.1: __ksymtab_<sym>, __kstrtab_<sym>, __kstrtabns_<sym>; older kernels also label CRC table entries
   // __kcrctab_<sym>.
   for (std::string_view prefix : {"__ksymtab_", "__kstrtab_", "__kstrtabns_", "__kcrctab_"})
@@ -95,7 +97,9 @@ struct crc_policy : policy_tag {
   static constexpr std::string_view description = "__crc_* CRC symbols of exported symbols (MODVERSIONS)";
   template <elf_layout L>
   bool operator()(const symbol_context<L>& c) const noexcept {
-    return !c.is_section_symbol() && !c.is_null_symbol() && c.name.starts_with("__crc_") && c.name.size() > 6;
+    // The first character first: most names are decided there, before any prefix compare.
+    return c.name.size() > 6 && c.name[0] == '_' && c.name.starts_with("__crc_") && !c.is_section_symbol() &&
+           !c.is_null_symbol();
   }
 };
 

@@ -79,27 +79,14 @@ class reloc_index {
         base = ix.symbol_base_[symtab];
         count = ix.symbol_base_[symtab + 1] - base;
       }
-      std::optional<std::size_t> bad;  // the first entry whose r_sym is out of range
-      std::size_t i = 0;
-      std::uint64_t previous = 0;
-      bool sorted = true;
       std::uint32_t* counts = ix.ref_start_.data() + base + 1;
-      scan(t, [&](std::uint64_t offset, auto info) {
-        sorted = sorted && previous <= offset;
-        previous = offset;
-        const std::uint32_t sym = L::r_sym(info);
-        if (sym >= count || !has_symbols) {
-          if ((sym != 0 || has_symbols) && !bad) bad = i;
-        } else {
-          ++counts[sym];
-        }
-        ++i;
-      });
-      if (bad) {
-        const std::uint32_t sym = t[*bad].symbol.value;
-        return with_detail(make_error(errc::bad_symbol_index, t.section(), t.entry_file_offset(*bad)), sym);
+      const count_pass pass = t.is_rela() ? count_references(t.rela_records(), counts, count, has_symbols)
+                                          : count_references(t.rel_records(), counts, count, has_symbols);
+      if (pass.bad) {
+        const std::uint32_t sym = t[*pass.bad].symbol.value;
+        return with_detail(make_error(errc::bad_symbol_index, t.section(), t.entry_file_offset(*pass.bad)), sym);
       }
-      sorted_table[k] = sorted;
+      sorted_table[k] = pass.sorted;
     }
     for (std::size_t i = 1; i < ix.ref_start_.size(); ++i) ix.ref_start_[i] += ix.ref_start_[i - 1];
     for (std::size_t i = 1; i < ix.applies_start_.size(); ++i) ix.applies_start_[i] += ix.applies_start_[i - 1];
@@ -112,10 +99,8 @@ class reloc_index {
       ix.applies_[applies_fill[t.target_section().value]++] = t.section();
       if (t.symbol_table_index().value == 0) continue;
       std::uint32_t* fill = ref_fill.data() + ix.symbol_base_[ix.symtab_slot_[t.symbol_table_index().value].value];
-      reloc_ref* refs = ix.refs_.data();
-      const section_index sec = t.section();
-      std::uint32_t i = 0;
-      scan(t, [&](std::uint64_t, auto info) { refs[fill[L::r_sym(info)]++] = {sec, i++}; });
+      if (t.is_rela()) fill_references(t.rela_records(), fill, ix.refs_.data(), t.section());
+      else fill_references(t.rel_records(), fill, ix.refs_.data(), t.section());
     }
 
     ix.order_start_.assign(ix.tables_.size() + 1, 0);
@@ -213,12 +198,42 @@ class reloc_index {
     [[nodiscard]] constexpr bool has_value() const noexcept { return value != none; }
   };
 
-  template <class F>
-  static void scan(const reloc_table<L>& t, F&& f) {
-    if (t.is_rela())
-      for (const auto& r : t.rela_records()) f(r.r_offset.value(), r.r_info.value());
-    else
-      for (const auto& r : t.rel_records()) f(r.r_offset.value(), r.r_info.value());
+  // The two passes over a table's raw records are plain loops over REL or RELA records (no callback per entry):
+  // together they are most of the index's cost, and of a pipeline that builds it.
+  struct count_pass {
+    bool sorted = true;              // offsets never decrease
+    std::optional<std::size_t> bad;  // the first entry whose r_sym is out of range (the pass stops there)
+  };
+
+  // Counts the references to each symbol (counts[sym]) and checks the offsets' order. Without a symbol table
+  // (count 0), r_sym must be 0.
+  template <class Record>
+  static count_pass count_references(std::span<const Record> records, std::uint32_t* counts, std::uint32_t count,
+                                     bool has_symbols) noexcept {
+    count_pass out;
+    std::uint64_t previous = 0;
+    bool sorted = true;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const std::uint64_t offset = records[i].r_offset.value();
+      sorted = sorted & (previous <= offset);
+      previous = offset;
+      const std::uint32_t sym = L::r_sym(records[i].r_info.value());
+      if (sym < count) {
+        ++counts[sym];
+      } else if (sym != 0 || has_symbols) {
+        out.bad = i;
+        break;
+      }
+    }
+    out.sorted = sorted;
+    return out;
+  }
+
+  // Places entry i at its symbol's next free slot. Caller contract: count_references accepted every r_sym.
+  template <class Record>
+  static void fill_references(std::span<const Record> records, std::uint32_t* fill, reloc_ref* refs,
+                              section_index section) noexcept {
+    for (std::uint32_t i = 0; i < records.size(); ++i) refs[fill[L::r_sym(records[i].r_info.value())]++] = {section, i};
   }
 
   [[nodiscard]] std::size_t global_id(section_index symtab, symbol_index sym) const noexcept {
