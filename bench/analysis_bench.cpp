@@ -82,9 +82,9 @@ void bench_nm_list(benchmark::State& state, const input* in, nm_sort order) {
     list_nm_symbols(in->bytes(), options, listing);
     if (listing.state != nm_listing::status::listed && listing.state != nm_listing::status::no_symbols)
       return fail(state, "list_nm_symbols: file not listed");
-    benchmark::DoNotOptimize(listing.entries.data());
+    benchmark::DoNotOptimize(listing.rows.data());
   }
-  state.counters["listed"] = static_cast<double>(listing.entries.size());
+  state.counters["listed"] = static_cast<double>(listing.rows.size());
   set_rates(state, touched.bytes, count_symbols(in->bytes(), elf::SHT_SYMTAB));
 }
 

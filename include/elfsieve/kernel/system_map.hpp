@@ -138,16 +138,6 @@ namespace detail {
 
 namespace detail {
 
-// GNU nm -n: undefined symbols first, then by value, then by name (strcmp), then symbol-table order (glibc's
-// qsort is a stable merge sort here).
-struct map_sort_key {
-  std::uint64_t address;
-  std::string_view name;
-  std::uint32_t order;
-  bool undefined;
-  char type;
-};
-
 template <elf_layout L>
 result<void> read_system_map_file(const file<L>& f, kallsyms::kernel_version version, system_map& out) {
   out.is64 = L::is64;
@@ -163,8 +153,10 @@ result<void> read_system_map_file(const file<L>& f, kallsyms::kernel_version ver
   if (symtab.size() <= 1) return {};
   const auto classifier = nm_classifier<L>::create(f, table);
   const nm_filter shown{};
-  std::vector<map_sort_key> keys;
-  keys.reserve(symtab.size());
+  // GNU nm -n's order (undefined symbols first, then by value, then by name with strcmp, then symbol-table order)
+  // is the library's nm order.
+  std::vector<nm_row> rows;
+  rows.reserve(symtab.size());
   for (auto s : symtab) {
     if (s.index().value == 0) continue;
     if (s.raw_shndx() == elf::SHN_XINDEX) {
@@ -179,18 +171,12 @@ result<void> read_system_map_file(const file<L>& f, kallsyms::kernel_version ver
     const std::string_view name = classifier.name(symtab, s);
     if (is_special_symbol(f.machine(), name)) continue;
     if (mksysmap_drops(info.type, name, version)) continue;
-    keys.push_back(
-        {info.value, name, static_cast<std::uint32_t>(keys.size()), info.place == nm_place::undefined, info.type});
+    rows.push_back(nm_row{info.value, name.data(), s.index(), info.flags, info.place, info.type});
   }
-  std::sort(keys.begin(), keys.end(), [](const map_sort_key& a, const map_sort_key& b) {
-    if (a.undefined != b.undefined) return a.undefined;
-    if (a.address != b.address) return a.address < b.address;
-    const int c = nm_compare_names(a.name.data(), b.name.data(), false);
-    if (c != 0) return c < 0;
-    return a.order < b.order;
-  });
-  out.entries.resize(keys.size());
-  for (std::size_t i = 0; i < keys.size(); ++i) out.entries[i] = {keys[i].address, keys[i].type, keys[i].name};
+  nm_sort_scratch scratch;
+  sort_nm_rows(rows, nm_order{nm_sort::by_value, false, false}, scratch);
+  out.entries.resize(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) out.entries[i] = {rows[i].value, rows[i].type, rows[i].name};
   return {};
 }
 
