@@ -66,6 +66,11 @@ struct nm_filter {
   }
 }
 
+[[nodiscard]] inline bool is_special_symbol(std::uint16_t machine, const char* name) noexcept {
+  if (machine != elf::EM_ARM && machine != elf::EM_AARCH64) return false;
+  return is_special_symbol(machine, std::string_view(name));
+}
+
 // One symbol of a listing as a tool reads it (nm_listing::entry expands a row into one).
 struct nm_entry {
   std::string_view name;  // what nm sorts by: the whole name, "@VERSION" of a .symtab name included
@@ -547,10 +552,10 @@ void list_nm_file(const file<L>& f, const nm_options& options, nm_listing& out) 
     }
     const nm_symbol info = classifier.classify(symtab, s);
     if (!nm_shows(info, options.filter)) continue;
-    const std::string_view name = classifier.name(symtab, s);
-    if (!options.filter.special_syms && is_special_symbol(f.machine(), name)) continue;
     // Every name is NUL-terminated: it comes from a string table (which ends each one) or is a literal.
-    const nm_row row{info.value, name.data(), s.index(), info.flags, info.place, info.type};
+    const char* name = classifier.name_c_str(symtab, s);
+    if (!options.filter.special_syms && is_special_symbol(f.machine(), name)) continue;
+    const nm_row row{info.value, name, s.index(), info.flags, info.place, info.type};
     if (options.policy != nullptr) {
       // No policy is about section symbols (a writer keeps or drops them with their section); a symbol whose name
       // or section index is unreadable cannot be judged and is left out.

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <cstring>
 #include <span>
 #include <string_view>
@@ -260,25 +261,35 @@ class nm_classifier {
   // The name nm prints before any version: a section symbol without a name takes its section's name;
   // an unreadable name is "(null)".
   [[nodiscard]] std::string_view name(const symbol_table<L>& table, const symbol_ref<L>& s) const noexcept {
-    if (s.name_offset() == 0 && s.type() == elf::STT_SECTION) {
-      std::uint32_t index = s.raw_shndx();
-      bool have_index = index < elf::SHN_LORESERVE;
-      if (index == elf::SHN_XINDEX) {
-        auto where = table.section_of(s);
-        have_index = where && where->is_regular();
-        if (have_index) index = where->index.value;
-      }
-      if (have_index && index < sections_->size()) {
-        auto n = sections_->name((*sections_)[section_index(index)]);
-        return n ? n.value() : std::string_view("(null)");
-      }
-    }
+    if (const auto section = section_name(table, s)) return *section;
     auto n = table.name(s);
     return n ? n.value() : std::string_view("(null)");
+  }
+  // The same name, NUL-terminated, without measuring it (a listing measures only what it prints).
+  [[nodiscard]] const char* name_c_str(const symbol_table<L>& table, const symbol_ref<L>& s) const noexcept {
+    if (const auto section = section_name(table, s)) return section->data();  // names of a string table: terminated
+    const char* n = table.strings().c_str(s.name_offset());
+    return n != nullptr ? n : "(null)";
   }
 
  private:
   static constexpr std::uint16_t shn_x86_64_lcommon = 0xff02;
+
+  // A section symbol without a name: its section's name ("(null)" when unreadable); otherwise nothing.
+  [[nodiscard]] std::optional<std::string_view> section_name(const symbol_table<L>& table,
+                                                             const symbol_ref<L>& s) const noexcept {
+    if (s.name_offset() != 0 || s.type() != elf::STT_SECTION) return std::nullopt;
+    std::uint32_t index = s.raw_shndx();
+    bool have_index = index < elf::SHN_LORESERVE;
+    if (index == elf::SHN_XINDEX) {
+      auto where = table.section_of(s);
+      have_index = where && where->is_regular();
+      if (have_index) index = where->index.value;
+    }
+    if (!have_index || index >= sections_->size()) return std::nullopt;
+    auto n = sections_->name((*sections_)[section_index(index)]);
+    return n ? n.value() : std::string_view("(null)");
+  }
 
   // bfd/syms.c bfd_decode_symclass.
   [[nodiscard]] static char decode(const nm_symbol& s, const section_fact* section) noexcept {

@@ -35,6 +35,11 @@ class string_table {
     return std::string_view(first, std::strlen(first));
   }
 
+  // The NUL-terminated string at `offset` without measuring it, or nullptr when the offset is past the table.
+  [[nodiscard]] const char* c_str(std::uint64_t offset) const noexcept {
+    return offset < data_.size() ? reinterpret_cast<const char*>(data_.data()) + offset : nullptr;
+  }
+
   [[nodiscard]] std::span<const std::byte> bytes() const noexcept { return data_; }
   // The section the table came from; none for a table made from other bytes.
   [[nodiscard]] std::optional<section_index> section() const noexcept { return section_; }
