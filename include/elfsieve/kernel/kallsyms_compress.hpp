@@ -176,12 +176,16 @@ struct token_compressor {
   // compress_symbols for one symbol, in one pass: replace (a, b) by c left to right; count down the old pairs that
   // touch a replaced byte and count up the new pairs that hold c (the kernel forgets and relearns every pair of the
   // symbol: the pairs away from the replacements are the same before and after); list the symbol under the new
-  // pairs. Before the first occurrence the pass only copies bytes onto themselves.
+  // pairs. The bytes before the first occurrence stay where they are: the pass starts there (a listed symbol may
+  // not hold the pair any more; then nothing is written).
   void replace(std::span<std::uint8_t> bytes, std::span<const std::uint32_t> start, std::span<std::uint16_t> length,
                std::uint32_t symbol, std::uint8_t a, std::uint8_t b, std::uint8_t c) {
     std::uint8_t* s = bytes.data() + start[symbol];
     const std::size_t n = length[symbol];
-    std::size_t k = 0, out = 0;
+    std::size_t k = 0;
+    while (k + 1 < n && (s[k] != a || s[k + 1] != b)) ++k;
+    if (k + 1 >= n) return;
+    std::size_t out = k;
     bool previous_replaced = false;  // the old byte before k belonged to an occurrence
     while (k < n) {
       if (k + 1 < n && s[k] == a && s[k + 1] == b) {
