@@ -98,9 +98,9 @@ class gathered_fd_sink {
   [[nodiscard]] result<void> resize(std::uint64_t total) {
     if (total > max_offset) return failure(EFBIG);
     total_ = total;
-    // The writer's own bytes are at most the output: room for them at once (address space, touched only as used)
-    // spares the copies and fresh pages of a growing arena.
-    arena_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(total, max_arena)));
+    // The writer's own bytes are at most the output: room for a module's at once (address space, touched only as
+    // used) spares the copies and fresh pages of a growing arena; a larger object's arena grows as needed.
+    arena_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(total, initial_arena)));
     return {};
   }
 
@@ -140,7 +140,8 @@ class gathered_fd_sink {
 
  private:
   static constexpr std::uint64_t max_offset = static_cast<std::uint64_t>(std::numeric_limits<off_t>::max());
-  static constexpr std::size_t max_arena = std::size_t{64} << 20;
+  static constexpr std::size_t initial_arena = std::size_t{1} << 20;
+  static constexpr std::size_t max_arena = std::size_t{16} << 20;
   static constexpr std::size_t max_kept = std::size_t{4} << 20;
   static constexpr std::size_t max_pieces = 1u << 16;
   // A gap between two pieces up to this size is written as zeros; a larger one is left as a hole.
