@@ -3,7 +3,6 @@
 #include <getopt.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -14,7 +13,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "elfsieve/io/mapped_file.hpp"
@@ -25,6 +23,7 @@
 #include "elfsieve/kernel/version_check.hpp"
 #include "elfsieve/read/open.hpp"
 #include "kallsyms_payload.hpp"
+#include "progress.hpp"
 #include "tool.hpp"
 
 namespace {
@@ -47,7 +46,10 @@ constexpr const char* usage_text =
     "                          file the order of the __ksymtab_* symbols modpost reads)\n"
     "  -T, --files-from=FILE   read further file names from FILE, one per line ('-' for standard input);\n"
     "                          `sed 's/\\.o$/.ko/' modules.order` gives modpost's module order\n"
-    "  -j, --jobs=N            read N files at once (the output does not depend on N; default 1)\n"
+    "  -j, --jobs=N            read N files at once (the output does not depend on N; default: the\n"
+    "                          number of CPUs this process may use)\n"
+    "      --no-progress       no progress line (shown on standard error only when it is a terminal and\n"
+    "                          there are several files)\n"
     "  -o, --output=FILE       write to FILE (replaced atomically) instead of standard output\n"
     "  -c, --check-versions[=SYMVERS]\n"
     "                          check MODULE... against the exports in SYMVERS (a Module.symvers) and in\n"
@@ -154,21 +156,12 @@ void symvers_of(const std::string& path, const std::optional<std::filesystem::pa
   finish(path, in, done, r);
 }
 
-// Runs work(i) for every i < n on `jobs` threads.
+// Runs work(i) for every i < n on `jobs` threads, with a progress line on a terminal; the messages are printed
+// afterwards, in file order.
 template <class F>
-void for_each_file(std::size_t n, unsigned jobs, F&& work) {
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < n;) work(i);
-  };
-  const unsigned threads = std::min<unsigned>(jobs, static_cast<unsigned>(n));
-  if (threads <= 1) {
-    worker();
-    return;
-  }
-  std::vector<std::thread> pool;
-  for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
+void for_each_file(std::size_t n, unsigned jobs, bool show_progress, F&& work) {
+  tool::progress bar(n, show_progress);
+  tool::run_batch(n, jobs, bar, work, [](std::size_t) {});
 }
 
 bool write_output(const char* output_file, const std::string& out) {
@@ -267,16 +260,18 @@ int main(int argc, char** argv) {
   std::vector<const char*> lists, against;
   const char* output_file = nullptr;
   const char* symvers_file = nullptr;
-  bool check = false, unsorted = false;
-  unsigned jobs = 1;
+  bool check = false, unsorted = false, show_progress = true;
+  unsigned jobs = 0;  // 0: the default, the CPUs
 
+  enum : int { opt_no_progress = 256 };
   // clang-format off
   static const option long_options[] = {
       {"root", required_argument, nullptr, 'r'},           {"unsorted", no_argument, nullptr, 'u'},
       {"files-from", required_argument, nullptr, 'T'},     {"jobs", required_argument, nullptr, 'j'},
       {"output", required_argument, nullptr, 'o'},         {"check-versions", optional_argument, nullptr, 'c'},
       {"against", required_argument, nullptr, 'a'},        {"help", no_argument, nullptr, 'h'},
-      {"version", no_argument, nullptr, 'V'},              {nullptr, 0, nullptr, 0}};
+      {"version", no_argument, nullptr, 'V'},              {"no-progress", no_argument, nullptr, opt_no_progress},
+      {nullptr, 0, nullptr, 0}};
   // clang-format on
   for (int c; (c = getopt_long(argc, argv, "r:uT:j:o:c::a:hV", long_options, nullptr)) != -1;) {
     switch (c) {
@@ -290,16 +285,8 @@ int main(int argc, char** argv) {
       }
       case 'u': unsorted = true; break;
       case 'T': lists.push_back(optarg); break;
-      case 'j': {
-        const char* text = optarg != nullptr ? optarg : "";  // getopt sets it for a required argument
-        char* end = nullptr;
-        errno = 0;
-        const long n = std::strtol(text, &end, 10);
-        if (errno != 0 || end == text || *end != '\0' || n < 1 || n > 1024)
-          tool::usage_error("invalid number of jobs '%s' (expected 1 to 1024)", text);
-        jobs = static_cast<unsigned>(n);
-        break;
-      }
+      case 'j': jobs = tool::parse_jobs_or_exit(optarg != nullptr ? optarg : ""); break;
+      case opt_no_progress: show_progress = false; break;
       case 'o': output_file = optarg; break;
       case 'c':
         check = true;
@@ -323,6 +310,7 @@ int main(int argc, char** argv) {
   if (!check && !against.empty()) tool::usage_error("%s", "--against needs --check-versions");
   if (check && symvers_file == nullptr && against.empty())
     tool::usage_error("%s", "--check-versions needs a SYMVERS file (--check-versions=FILE) or --against files");
+  if (jobs == 0) jobs = files.size() > 1 ? tool::default_jobs() : 1;
 
   if (check) {
     export_source src;
@@ -341,7 +329,7 @@ int main(int argc, char** argv) {
     if (trouble) return tool::exit_file_error;
     const elfsieve::kernel::export_lookup lookup(src.entries);
     std::vector<check_result> results(files.size());
-    for_each_file(files.size(), jobs, [&](std::size_t i) { check_one(files[i], lookup, results[i]); });
+    for_each_file(files.size(), jobs, show_progress, [&](std::size_t i) { check_one(files[i], lookup, results[i]); });
     std::string out;
     int status = 0;
     for (const auto& r : results) {
@@ -354,7 +342,8 @@ int main(int argc, char** argv) {
   }
 
   std::vector<symvers_result> results(files.size());
-  for_each_file(files.size(), jobs, [&](std::size_t i) { symvers_of(files[i], root, unsorted, results[i]); });
+  for_each_file(files.size(), jobs, show_progress,
+                [&](std::size_t i) { symvers_of(files[i], root, unsorted, results[i]); });
   bool trouble = false;
   for (const auto& r : results) {
     if (!r.err.empty()) std::fputs(r.err.c_str(), stderr);

@@ -2,6 +2,9 @@
 // edits of GNU strip's main modes; resize drops what the file held; failures are write_failed with the system's
 // reason (a pipe cannot be pwritten, a read-only descriptor cannot be truncated, a short write at the file-size
 // limit is retried and then fails with EFBIG).
+// gathered_fd_sink: the same bytes as the in-memory output for the same corpus objects and modes, in one pwritev;
+// random overlapping writes give what vector_sink gives (the later write wins), the writer's own buffers are copied
+// (reusing one between writes changes nothing), gaps read as zeros and a trailing gap still gives the size.
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -14,6 +17,8 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -117,16 +122,23 @@ TEST_CASE("fd_sink.corpus_outputs_stream_to_the_same_bytes", "[fd_sink][writer][
       memory_file file;
       fd_sink fs(file.fd);
       const auto c = strip.run(input, no_report, fs);
+      memory_file gathered_file;
+      gathered_fd_sink gs(gathered_file.fd, input);
+      auto d = strip.run(input, no_report, gs);
       REQUIRE(a.has_value() == b.has_value());
       REQUIRE(a.has_value() == c.has_value());
+      REQUIRE(a.has_value() == d.has_value());
       if (!a) {
         CHECK(a.error().code == b.error().code);
         CHECK(a.error().code == c.error().code);
+        CHECK(a.error().code == d.error().code);
         continue;
       }
       CHECK(wrapped == via_sink);
       const auto streamed = file.contents();
       CHECK(streamed == wrapped);
+      REQUIRE(gs.finish());
+      CHECK(gathered_file.contents() == wrapped);
       CHECK(a->output_size == wrapped.size());
       CHECK(c->output_size == streamed.size());
       ++compared;
@@ -201,5 +213,88 @@ TEST_CASE("fd_sink.failures_are_write_failed_with_the_reason", "[fd_sink]") {
     REQUIRE(::waitpid(child, &status, 0) == child);
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
+  }
+}
+
+// The writer builds its tables in the sink's memory (sink.hpp's lending_sink), also through strip's size recorder.
+static_assert(lending_sink<gathered_fd_sink>);
+static_assert(lending_sink<size_recording_sink<gathered_fd_sink>>);
+static_assert(!lending_sink<size_recording_sink<fd_sink>>);
+
+TEST_CASE("gathered_fd_sink.random_overlapping_writes_end_as_in_memory", "[fd_sink]") {
+  std::mt19937 random(20261129);
+  std::vector<std::byte> stable(3000);
+  for (auto& b : stable) b = static_cast<std::byte>(random());
+  for (int round = 0; round < 300; ++round) {
+    INFO("round " << round);
+    const std::uint64_t total = random() % 2500 + 1;
+    std::vector<std::byte> expected;
+    vector_sink vs(expected);
+    memory_file file;
+    gathered_fd_sink gs(file.fd, stable);
+    REQUIRE(vs.resize(total));
+    REQUIRE(gs.resize(total));
+    std::vector<std::byte> scratch;  // reused between writes, as the writer reuses its buffer
+    const int writes = static_cast<int>(random() % 40);
+    for (int w = 0; w < writes; ++w) {
+      const std::uint64_t offset = random() % total;
+      const std::size_t size = random() % static_cast<std::size_t>(total - offset + 1);
+      std::span<const std::byte> bytes;
+      if (random() % 4 == 0) {  // a lent region, filled before the next call
+        auto region = gs.region(offset, size);
+        REQUIRE(region);
+        REQUIRE(region->size() == size);
+        for (auto b : *region) REQUIRE(b == std::byte{0});
+        scratch.assign(size, std::byte{0});
+        for (auto& b : scratch) b = static_cast<std::byte>(random());
+        if (size != 0) std::memcpy(region->data(), scratch.data(), size);
+        REQUIRE(vs.write(offset, scratch));
+        continue;
+      }
+      if (random() % 2 == 0) {
+        bytes = std::span<const std::byte>(stable).subspan(random() % (stable.size() - size + 1), size);
+      } else {
+        scratch.assign(size, std::byte{0});
+        for (auto& b : scratch) b = static_cast<std::byte>(random());
+        bytes = scratch;
+      }
+      REQUIRE(vs.write(offset, bytes));
+      REQUIRE(gs.write(offset, bytes));
+      if (!scratch.empty()) scratch.assign(scratch.size(), std::byte{0x5a});  // the sink must have copied it
+    }
+    REQUIRE(gs.finish());
+    CHECK(file.contents() == expected);
+  }
+}
+
+TEST_CASE("gathered_fd_sink.gaps_and_errors", "[fd_sink]") {
+  SECTION("a large gap is a hole, a trailing gap still sets the size") {
+    memory_file file;
+    const auto data = bytes_of({1, 2, 3});
+    gathered_fd_sink sink(file.fd, {});
+    REQUIRE(sink.resize(100000));
+    REQUIRE(sink.write(0, data));
+    REQUIRE(sink.write(50000, data));
+    REQUIRE(sink.finish());
+    const auto contents = file.contents();
+    REQUIRE(contents.size() == 100000);
+    std::vector<std::byte> expected(100000);
+    for (std::size_t at : {std::size_t{0}, std::size_t{50000}})
+      for (std::size_t k = 0; k < 3; ++k) expected[at + k] = data[k];
+    CHECK(contents == expected);
+  }
+  SECTION("a write outside the size is refused; a pipe fails at finish with the reason") {
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    gathered_fd_sink sink(p[1], {});
+    REQUIRE(sink.resize(4));
+    CHECK(!sink.write(2, bytes_of({1, 2, 3})));
+    REQUIRE(sink.write(0, bytes_of({1, 2})));
+    const auto f = sink.finish();
+    REQUIRE(!f);
+    CHECK(f.error().code == errc::write_failed);
+    CHECK(f.error().sys_errno == ESPIPE);
+    ::close(p[0]);
+    ::close(p[1]);
   }
 }

@@ -94,10 +94,12 @@ class unique_fd {
   int fd_ = -1;
 };
 
-// A directory (opened O_PATH) and a last component inside it.
+// A directory (opened O_PATH, or borrowed from the caller) and a last component inside it.
 struct located_name {
   unique_fd dir;
+  int borrowed = -1;
   char name[NAME_MAX + 1] = {};
+  [[nodiscard]] int fd() const noexcept { return dir.get() >= 0 ? dir.get() : borrowed; }
 };
 
 // Splits `path` into its directory (opened, following links as any path lookup does) and its last component.
@@ -140,7 +142,7 @@ struct located_name {
   struct stat opened {
   }, named{};
   if (::fstat(fd, &opened) != 0) return io_failure(errc::cannot_resolve_output_link, errno);
-  if (::fstatat(next.dir.get(), next.name, &named, AT_SYMLINK_NOFOLLOW) != 0 || named.st_dev != opened.st_dev ||
+  if (::fstatat(next.fd(), next.name, &named, AT_SYMLINK_NOFOLLOW) != 0 || named.st_dev != opened.st_dev ||
       named.st_ino != opened.st_ino)
     return make_error(errc::output_changed);
   where = std::move(next);
@@ -149,7 +151,7 @@ struct located_name {
 
 [[nodiscard]] inline bool is_symlink_at(const located_name& where) noexcept {
   struct stat st {};
-  return ::fstatat(where.dir.get(), where.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+  return ::fstatat(where.fd(), where.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
 }
 
 [[nodiscard]] inline bool copy_all(int from, int to, std::uint64_t size, int& err) noexcept {
@@ -179,6 +181,10 @@ struct located_name {
 
 }  // namespace detail
 
+// The process's umask, read without changing it (the mode GNU strip -o gives a new file is 0666 or 0777 minus
+// it); a tool writing many files reads it once and passes the mode in create_options.
+[[nodiscard]] inline mode_t process_umask() noexcept { return detail::current_umask(); }
+
 class output_file {
  public:
   output_file(const output_file&) = delete;
@@ -204,10 +210,15 @@ class output_file {
     output_file out;
     ELFSIEVE_TRY_VOID(detail::locate(AT_FDCWD, path, out.where_));
     // Through a symbolic link (GNU: the link stays, the file it names is replaced) the kernel follows it; the
-    // inode check below pins the file to the one that was read either way.
-    const bool link = detail::is_symlink_at(out.where_);
-    const int fd =
-        ::openat(out.where_.dir.get(), out.where_.name, O_WRONLY | O_NONBLOCK | O_CLOEXEC | (link ? 0 : O_NOFOLLOW));
+    // inode check below pins the file to the one that was read either way. A link is seen by O_NOFOLLOW's ELOOP
+    // (one call for the common case, a file), then confirmed by lstat.
+    constexpr int flags = O_WRONLY | O_NONBLOCK | O_CLOEXEC;
+    int fd = ::openat(out.where_.fd(), out.where_.name, flags | O_NOFOLLOW);
+    bool link = false;
+    if (fd < 0 && errno == ELOOP && detail::is_symlink_at(out.where_)) {
+      link = true;
+      fd = ::openat(out.where_.fd(), out.where_.name, flags);
+    }
     if (fd < 0) return io_failure(errno == ELOOP ? errc::output_changed : errc::cannot_open_output, errno);
     out.target_.reset(fd);
     if (::fstat(fd, &out.target_stat_) != 0) return io_failure(errc::cannot_open_output, errno);
@@ -242,16 +253,15 @@ class output_file {
     output_file out;
     ELFSIEVE_TRY_VOID(detail::locate(AT_FDCWD, path, out.where_));
     struct stat existing {};
-    if (::fstatat(out.where_.dir.get(), out.where_.name, &existing, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (::fstatat(out.where_.fd(), out.where_.name, &existing, AT_SYMLINK_NOFOLLOW) == 0) {
       out.exists_ = true;
       if (S_ISLNK(existing.st_mode)) {
         // The kernel follows the link (fs.protected_symlinks applies).
-        int fd = ::openat(out.where_.dir.get(), out.where_.name, O_PATH | O_CLOEXEC);
+        int fd = ::openat(out.where_.fd(), out.where_.name, O_PATH | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT) {
           // Dangling: its target is created, as GNU's fopen creates it; removed again if nothing is committed.
           const mode_t placeholder = 0600;
-          fd =
-              ::openat(out.where_.dir.get(), out.where_.name, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC, placeholder);
+          fd = ::openat(out.where_.fd(), out.where_.name, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC, placeholder);
           if (fd < 0) return io_failure(errc::cannot_resolve_output_link, errno);
           out.placeholder_ = true;
         } else if (fd < 0) {
@@ -277,10 +287,32 @@ class output_file {
     } else if (errno != ENOENT) {
       return io_failure(errc::cannot_create_temporary, errno);
     }
-    const mode_t gnu = (executable ? 0777 : 0666) & ~detail::current_umask();
     out.mode_ = options.mode >= 0                                           ? static_cast<mode_t>(options.mode) & 07777
                 : options.keep_existing && out.exists_ && !out.placeholder_ ? (existing.st_mode & 0777)
-                                                                            : gnu;
+                                                                            : gnu_mode_of(executable);
+    ELFSIEVE_TRY_VOID(out.open_temporary());
+    return out;
+  }
+
+  // An output beneath a directory the caller opened (elfsieve-strip --output-dir): `name`, one path component, in
+  // `dir`, which is borrowed (it must stay open while this object lives). As create(), except at the name itself:
+  // whatever is there (a file, a symbolic link, which is never followed) is replaced by the new file when it is
+  // committed; a directory there makes the commit fail. `options.mode` as for create(); keep_existing is ignored.
+  [[nodiscard]] static result<output_file> create_at(int dir, const char* name, bool executable) noexcept {
+    return create_at(dir, name, executable, create_options{});
+  }
+  [[nodiscard]] static result<output_file> create_at(int dir, const char* name, bool executable,
+                                                     const create_options& options) noexcept {
+    using detail::io_failure;
+    const std::size_t length = std::strlen(name);
+    if (length == 0 || length > NAME_MAX || std::strchr(name, '/') != nullptr || std::strcmp(name, ".") == 0 ||
+        std::strcmp(name, "..") == 0)
+      return io_failure(errc::invalid_output_path, EINVAL);
+    output_file out;
+    out.where_.borrowed = dir;
+    std::memcpy(out.where_.name, name, length + 1);
+    // Not looked at before the commit: linkat there, else (EEXIST) rename over it; neither follows a link.
+    out.mode_ = options.mode >= 0 ? static_cast<mode_t>(options.mode) & 07777 : gnu_mode_of(executable);
     ELFSIEVE_TRY_VOID(out.open_temporary());
     return out;
   }
@@ -302,11 +334,16 @@ class output_file {
  private:
   output_file() noexcept = default;
 
+  [[nodiscard]] static mode_t gnu_mode_of(bool executable) noexcept {
+    return (executable ? 0777 : 0666) & ~detail::current_umask();
+  }
+
   [[nodiscard]] result<void> open_temporary() noexcept {
     using detail::io_failure;
-    // An O_TMPFILE file is given its name through /proc/self/fd (linkat with AT_EMPTY_PATH needs privileges).
-    const bool proc = ::access("/proc/self/fd", X_OK) == 0;
-    int fd = proc ? ::openat(where_.dir.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600) : -1;
+    // An O_TMPFILE file is given its name through /proc/self/fd (linkat with AT_EMPTY_PATH needs privileges);
+    // whether /proc is there is asked once per process, not once per file.
+    static const bool proc = ::access("/proc/self/fd", X_OK) == 0;
+    int fd = proc ? ::openat(where_.fd(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600) : -1;
     if (fd >= 0) {
       temp_.reset(fd);
       return {};
@@ -316,7 +353,7 @@ class output_file {
     // No O_TMPFILE on this file system: a named temporary, created exclusively (O_EXCL never follows a link).
     for (int attempt = 0; attempt < 100; ++attempt) {
       random_name();
-      fd = ::openat(where_.dir.get(), temp_name_, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0600);
+      fd = ::openat(where_.fd(), temp_name_, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0600);
       if (fd >= 0) {
         temp_.reset(fd);
         temp_named_ = true;
@@ -349,7 +386,7 @@ class output_file {
     std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", temp_.get());
     for (int attempt = 0; attempt < 100; ++attempt) {
       random_name();
-      if (::linkat(AT_FDCWD, proc, where_.dir.get(), temp_name_, AT_SYMLINK_FOLLOW) == 0) {
+      if (::linkat(AT_FDCWD, proc, where_.fd(), temp_name_, AT_SYMLINK_FOLLOW) == 0) {
         temp_named_ = true;
         return {};
       }
@@ -367,7 +404,7 @@ class output_file {
   [[nodiscard]] result<void> rename_over_target() noexcept {
     using detail::io_failure;
     ELFSIEVE_TRY_VOID(name_temporary());
-    if (::renameat(where_.dir.get(), temp_name_, where_.dir.get(), where_.name) != 0)
+    if (::renameat(where_.fd(), temp_name_, where_.fd(), where_.name) != 0)
       return io_failure(errc::rename_failed, errno);
     temp_named_ = false;
     return {};
@@ -380,7 +417,7 @@ class output_file {
     if (!temp_named_ && !exists_) {
       char proc[64];
       std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", temp_.get());
-      if (::linkat(AT_FDCWD, proc, where_.dir.get(), where_.name, AT_SYMLINK_FOLLOW) == 0) return {};
+      if (::linkat(AT_FDCWD, proc, where_.fd(), where_.name, AT_SYMLINK_FOLLOW) == 0) return {};
       if (errno != EEXIST) return io_failure(errc::rename_failed, errno);
       // Something appeared at the name meanwhile: replace it, as rename would have.
     }
@@ -405,8 +442,8 @@ class output_file {
       ELFSIEVE_TRY_VOID(set_times(temp, options));
       // The name must still be the file that was opened; whatever else is there is not ours to replace.
       struct stat now {};
-      if (::fstatat(where_.dir.get(), where_.name, &now, AT_SYMLINK_NOFOLLOW) != 0 ||
-          now.st_dev != target_stat_.st_dev || now.st_ino != target_stat_.st_ino)
+      if (::fstatat(where_.fd(), where_.name, &now, AT_SYMLINK_NOFOLLOW) != 0 || now.st_dev != target_stat_.st_dev ||
+          now.st_ino != target_stat_.st_ino)
         return make_error(errc::output_changed);
       return rename_over_target();
     }
@@ -435,12 +472,12 @@ class output_file {
   }
 
   void discard_temporary() noexcept {
-    if (temp_named_) ::unlinkat(where_.dir.get(), temp_name_, 0);
+    if (temp_named_) ::unlinkat(where_.fd(), temp_name_, 0);
     if (placeholder_) {
       struct stat st {};  // still the empty file create() made?
-      if (::fstatat(where_.dir.get(), where_.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == target_stat_.st_dev &&
+      if (::fstatat(where_.fd(), where_.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == target_stat_.st_dev &&
           st.st_ino == target_stat_.st_ino && st.st_size == 0)
-        ::unlinkat(where_.dir.get(), where_.name, 0);
+        ::unlinkat(where_.fd(), where_.name, 0);
     }
     placeholder_ = false;
     temp_named_ = false;

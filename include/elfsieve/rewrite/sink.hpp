@@ -4,6 +4,9 @@
 //   result<void> resize(std::uint64_t total)   the output becomes `total` zero bytes (called once, first)
 //   result<void> write(std::uint64_t offset, std::span<const std::byte> bytes)   inside [0, total)
 // A failing sink's error is the writer's error; the writer stops at the first one.
+// A sink may also lend memory (lending_sink): region(offset, size) returns `size` zero bytes of the sink's own that
+// become the output at `offset` as if written there now; the writer builds a rebuilt table in it instead of in its
+// own buffer, which spares a copy. The region is filled before the sink is called again (a later call may move it).
 #pragma once
 
 #include <concepts>
@@ -21,6 +24,11 @@ template <class S>
 concept output_sink = requires(S& sink, std::uint64_t n, std::span<const std::byte> bytes) {
   { sink.resize(n) } -> std::same_as<result<void>>;
   { sink.write(n, bytes) } -> std::same_as<result<void>>;
+};
+
+template <class S>
+concept lending_sink = output_sink<S> && requires(S& sink, std::uint64_t n) {
+  { sink.region(n, n) } -> std::same_as<result<std::span<std::byte>>>;
 };
 
 // The output in memory, in a vector the caller owns (its capacity is reused).
@@ -55,6 +63,10 @@ class size_recording_sink {
   }
   [[nodiscard]] result<void> write(std::uint64_t offset, std::span<const std::byte> bytes) {
     return inner_.write(offset, bytes);
+  }
+  [[nodiscard]] result<std::span<std::byte>> region(std::uint64_t offset,
+                                                    std::uint64_t size) requires lending_sink<Sink> {
+    return inner_.region(offset, size);
   }
   [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
 

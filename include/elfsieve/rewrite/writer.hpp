@@ -72,8 +72,8 @@ template <elf_layout L>
 // Emission into a sink (sink.hpp), in a fixed order: the pinned prefix, the sections in section-table order, the
 // REL fields redirects patch, the section headers, the file header (a later write wins where ranges overlap, as
 // they may in the pinned prefix). Copied bytes go to the sink straight from the input; each rebuilt table is built
-// in one scratch buffer, reused from table to table, and written at once. Memory is bounded by the largest rebuilt
-// table (and the section header table), never by the output's size.
+// in one scratch buffer, reused from table to table, and written at once, or in memory a lending sink gives.
+// Memory is bounded by the largest rebuilt table (and the section header table), never by the output's size.
 template <elf_layout L>
 class object_emitter {
  public:
@@ -132,12 +132,17 @@ class object_emitter {
       }
       case section_content::symbol_strings: return write_nonempty(sink, at, names_.symbol_strings());
       case section_content::section_strings: return write_nonempty(sink, at, names_.section_strings());
-      case section_content::symtab: emit_symbols(scratch(at, size)); break;
-      case section_content::shndx: emit_shndx(scratch(at, size)); break;
-      case section_content::group: ELFSIEVE_TRY_VOID(emit_group(s, scratch(at, size))); break;
-      case section_content::relocations: ELFSIEVE_TRY_VOID(emit_relocations(s, scratch(at, size))); break;
+      default: break;
     }
-    return write_nonempty(sink, at, scratch_);
+    ELFSIEVE_TRY(const std::span<std::byte> out, table_buffer(sink, at, size));
+    switch (c) {
+      case section_content::symtab: emit_symbols(out); break;
+      case section_content::shndx: emit_shndx(out); break;
+      case section_content::group: ELFSIEVE_TRY_VOID(emit_group(s, out)); break;
+      case section_content::relocations: ELFSIEVE_TRY_VOID(emit_relocations(s, out)); break;
+      default: break;
+    }
+    return commit_table(sink, at);
   }
 
   template <output_sink Sink>
@@ -146,18 +151,31 @@ class object_emitter {
     return sink.write(at, bytes);
   }
 
-  // The scratch buffer for a rebuilt table of `size` bytes at output offset `at`, holding what the output holds
+  // The buffer a rebuilt table of `size` bytes at output offset `at` is built in, holding what the output holds
   // there before the table is written: zeros, or where the table lies in the pinned prefix the input's bytes (which
   // copied sections there do not change; only another rebuilt table overlapping this one in the prefix, which no
-  // sane file has, could have).
-  std::span<std::byte> scratch(std::uint64_t at, std::uint64_t size) {
-    scratch_.assign(static_cast<std::size_t>(size), std::byte{0});
+  // sane file has, could have). A lending sink's region (nothing more to write), else the scratch buffer, written
+  // by commit_table.
+  template <output_sink Sink>
+  result<std::span<std::byte>> table_buffer(Sink& sink, std::uint64_t at, std::uint64_t size) {
+    std::span<std::byte> out;
+    if constexpr (lending_sink<Sink>) {
+      ELFSIEVE_TRY(out, sink.region(at, size));
+    } else {
+      scratch_.assign(static_cast<std::size_t>(size), std::byte{0});
+      out = scratch_;
+    }
     if (at < layout_.prefix()) {
       const std::uint64_t n = std::min(size, layout_.prefix() - at);
       const auto from = input_bytes(at, n);
-      if (!from.empty()) std::memcpy(scratch_.data(), from.data(), from.size());
+      if (!from.empty()) std::memcpy(out.data(), from.data(), from.size());
     }
-    return scratch_;
+    return out;
+  }
+  template <output_sink Sink>
+  result<void> commit_table(Sink& sink, std::uint64_t at) {
+    if constexpr (lending_sink<Sink>) return {};
+    else return write_nonempty(sink, at, scratch_);
   }
 
   // The st_shndx (and extended index) a kept symbol gets.
@@ -305,7 +323,7 @@ class object_emitter {
     const std::uint64_t shoff = layout_.section_headers_offset();
     const std::uint32_t count = numbers_.section_count();
     const std::uint32_t names = new_shstrndx();
-    const std::span<std::byte> out = scratch(shoff, std::uint64_t{count} * sizeof(shdr));
+    ELFSIEVE_TRY(const std::span<std::byte> out, table_buffer(sink, shoff, std::uint64_t{count} * sizeof(shdr)));
     for (auto s : sections_) {
       const std::uint32_t i = s.index().value;
       const auto to = numbers_.section(s.index());
@@ -336,7 +354,7 @@ class object_emitter {
         h.sh_flags.set(static_cast<typename L::uword_t>(s.flags() & ~elf::SHF_MERGE));
       detail::put(out, std::uint64_t{to->value} * sizeof(shdr), h);
     }
-    return write_nonempty(sink, shoff, out);
+    return commit_table(sink, shoff);
   }
 
   [[nodiscard]] std::uint32_t new_shstrndx() const noexcept {
