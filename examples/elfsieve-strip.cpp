@@ -401,7 +401,11 @@ int main(int argc, char** argv) {
     dirs.emplace(*tree, names);
     opt.umask = elfsieve::process_umask();
     targets.reserve(names.size());
-    for (const auto& n : names) targets.push_back(dir_name == "/" ? "/" + n : dir_name + "/" + n);
+    for (const auto& n : names) {
+      std::string target = dir_name == "/" ? std::string() : dir_name;
+      target.append("/").append(n);
+      targets.push_back(std::move(target));
+    }
   }
 
   if (jobs == 0) jobs = files.size() > 1 ? tool::default_jobs() : 1;

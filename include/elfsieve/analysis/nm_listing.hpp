@@ -313,7 +313,7 @@ inline char* write_nm_value(char* out, std::uint64_t value, int width, int radix
       }
       return t;
     }();
-    for (unsigned i = 0; i < 8; ++i) std::memcpy(out + 2 * i, &pairs[2 * ((value >> (56 - 8 * i)) & 0xff)], 2);
+    for (std::size_t i = 0; i < 8; ++i) std::memcpy(out + 2 * i, &pairs[2 * ((value >> (56 - 8 * i)) & 0xff)], 2);
     return out + 16;
   }
   if (radix == 10) {
