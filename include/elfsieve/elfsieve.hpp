@@ -7,6 +7,7 @@
 #include "elfsieve/io/fd_sink.hpp"
 #include "elfsieve/io/mapped_file.hpp"
 #include "elfsieve/io/output_file.hpp"
+#include "elfsieve/io/output_tree.hpp"
 #include "elfsieve/io/text_file.hpp"
 #include "elfsieve/io/truncation_guard.hpp"
 #include "elfsieve/rewrite/edits.hpp"
