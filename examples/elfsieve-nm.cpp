@@ -61,7 +61,7 @@ struct output {
       flush();
       if (!fits(s.size())) buffer.resize(s.size());
     }
-    std::memcpy(buffer.data() + used, s.data(), s.size());
+    if (!s.empty()) std::memcpy(buffer.data() + used, s.data(), s.size());
     used += s.size();
   }
 };
@@ -69,8 +69,9 @@ struct output {
 // How many rows ahead the printing loop asks for a name's cache line.
 constexpr std::size_t prefetch_distance = 16;
 
+// An empty view may have no data at all (a default-constructed one): memcpy must not see its null pointer.
 char* put(char* at, std::string_view s) {
-  std::memcpy(at, s.data(), s.size());
+  if (!s.empty()) std::memcpy(at, s.data(), s.size());
   return at + s.size();
 }
 
