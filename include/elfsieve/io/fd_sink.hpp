@@ -28,14 +28,35 @@
 
 namespace elfsieve {
 
+namespace detail {
+
+// What both sinks share: the largest offset a file can have, ftruncate retried on EINTR, and the error of a failed
+// write (errc::write_failed with the errno).
+inline constexpr std::uint64_t max_file_offset = static_cast<std::uint64_t>(std::numeric_limits<off_t>::max());
+
+[[nodiscard]] inline bool truncate_fd(int fd, off_t size) noexcept {
+  int r = 0;
+  do r = ::ftruncate(fd, size);
+  while (r != 0 && errno == EINTR);
+  return r == 0;
+}
+
+[[nodiscard]] inline error write_failure(int err) noexcept {
+  error e = make_error(errc::write_failed);
+  e.sys_errno = err;
+  return e;
+}
+
+}  // namespace detail
+
 class fd_sink {
  public:
   explicit fd_sink(int fd) noexcept : fd_(fd) {}
 
   // The file becomes `total` zero bytes: anything it held before is dropped first.
   [[nodiscard]] result<void> resize(std::uint64_t total) const noexcept {
-    if (total > max_offset) return failure(EFBIG);
-    if (!truncate_to(0) || !truncate_to(static_cast<off_t>(total))) return failure(errno);
+    if (total > detail::max_file_offset) return detail::write_failure(EFBIG);
+    if (!truncate_to(0) || !truncate_to(static_cast<off_t>(total))) return detail::write_failure(errno);
     return {};
   }
 
@@ -46,13 +67,13 @@ class fd_sink {
     while (done < bytes.size()) {
       const std::size_t chunk = bytes.size() - done < max_chunk ? bytes.size() - done : max_chunk;
       const std::uint64_t at = offset + done;
-      if (at > max_offset - chunk) return failure(EFBIG);
+      if (at > detail::max_file_offset - chunk) return detail::write_failure(EFBIG);
       const ssize_t n = ::pwrite(fd_, bytes.data() + done, chunk, static_cast<off_t>(at));
       if (n < 0) {
         if (errno == EINTR) continue;
-        return failure(errno);
+        return detail::write_failure(errno);
       }
-      if (n == 0) return failure(ENOSPC);  // no progress and no reason: do not spin
+      if (n == 0) return detail::write_failure(ENOSPC);  // no progress and no reason: do not spin
       done += static_cast<std::size_t>(n);
     }
     return {};
@@ -61,19 +82,7 @@ class fd_sink {
   [[nodiscard]] int fd() const noexcept { return fd_; }
 
  private:
-  static constexpr std::uint64_t max_offset = static_cast<std::uint64_t>(std::numeric_limits<off_t>::max());
-
-  [[nodiscard]] bool truncate_to(off_t size) const noexcept {
-    int r = 0;
-    do r = ::ftruncate(fd_, size);
-    while (r != 0 && errno == EINTR);
-    return r == 0;
-  }
-  [[nodiscard]] static error failure(int err) noexcept {
-    error e = make_error(errc::write_failed);
-    e.sys_errno = err;
-    return e;
-  }
+  [[nodiscard]] bool truncate_to(off_t size) const noexcept { return detail::truncate_fd(fd_, size); }
 
   int fd_;
 };
@@ -96,7 +105,7 @@ class gathered_fd_sink {
 
   // The output's size; nothing reaches the file before finish().
   [[nodiscard]] result<void> resize(std::uint64_t total) {
-    if (total > max_offset) return failure(EFBIG);
+    if (total > detail::max_file_offset) return detail::write_failure(EFBIG);
     total_ = total;
     // The writer's own bytes are at most the output: room for a module's at once (address space, touched only as
     // used) spares the copies and fresh pages of a growing arena; a larger object's arena grows as needed.
@@ -106,7 +115,7 @@ class gathered_fd_sink {
 
   // A write past the size given to resize is the caller's bug, refused (as vector_sink refuses it).
   [[nodiscard]] result<void> write(std::uint64_t offset, std::span<const std::byte> bytes) {
-    if (offset > total_ || total_ - offset < bytes.size()) return failure(EFBIG);
+    if (offset > total_ || total_ - offset < bytes.size()) return detail::write_failure(EFBIG);
     if (bytes.empty()) return {};
     ELFSIEVE_TRY_VOID(make_room());
     if (inside_stable(bytes)) {
@@ -121,7 +130,7 @@ class gathered_fd_sink {
   // A lending sink (rewrite/sink.hpp): `size` zero bytes of the arena, the output at `offset`; the writer builds a
   // rebuilt table there instead of copying it here.
   [[nodiscard]] result<std::span<std::byte>> region(std::uint64_t offset, std::uint64_t size) {
-    if (offset > total_ || total_ - offset < size) return failure(EFBIG);
+    if (offset > total_ || total_ - offset < size) return detail::write_failure(EFBIG);
     if (size == 0) return std::span<std::byte>{};
     ELFSIEVE_TRY_VOID(make_room());
     const std::size_t at = arena_.size();
@@ -134,12 +143,11 @@ class gathered_fd_sink {
   [[nodiscard]] result<void> finish() {
     ELFSIEVE_TRY_VOID(flush());
     if (arena_.capacity() > max_kept) std::vector<std::byte>().swap(arena_);  // a huge object's tables go now
-    if (end_written_ < total_ && !truncate_to(static_cast<off_t>(total_))) return failure(errno);
+    if (end_written_ < total_ && !truncate_to(static_cast<off_t>(total_))) return detail::write_failure(errno);
     return {};
   }
 
  private:
-  static constexpr std::uint64_t max_offset = static_cast<std::uint64_t>(std::numeric_limits<off_t>::max());
   static constexpr std::size_t initial_arena = std::size_t{1} << 20;
   static constexpr std::size_t max_arena = std::size_t{16} << 20;
   static constexpr std::size_t max_kept = std::size_t{4} << 20;
@@ -247,9 +255,9 @@ class gathered_fd_sink {
       const ssize_t n = ::pwritev(fd_, vectors.data() + first, count, static_cast<off_t>(offset));
       if (n < 0) {
         if (errno == EINTR) continue;
-        return failure(errno);
+        return detail::write_failure(errno);
       }
-      if (n == 0) return failure(ENOSPC);  // no progress and no reason: do not spin
+      if (n == 0) return detail::write_failure(ENOSPC);  // no progress and no reason: do not spin
       offset += static_cast<std::uint64_t>(n);
       for (auto done = static_cast<std::size_t>(n); done > 0;) {
         iovec& v = vectors[first];
@@ -266,17 +274,7 @@ class gathered_fd_sink {
     return {};
   }
 
-  [[nodiscard]] bool truncate_to(off_t size) const noexcept {
-    int r = 0;
-    do r = ::ftruncate(fd_, size);
-    while (r != 0 && errno == EINTR);
-    return r == 0;
-  }
-  [[nodiscard]] static error failure(int err) noexcept {
-    error e = make_error(errc::write_failed);
-    e.sys_errno = err;
-    return e;
-  }
+  [[nodiscard]] bool truncate_to(off_t size) const noexcept { return detail::truncate_fd(fd_, size); }
 
   static constexpr std::byte zeros[max_zero_gap] = {};
 
