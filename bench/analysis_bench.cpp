@@ -45,19 +45,14 @@ result<std::uint64_t> classify_all(const file<L>& f) {
 
 void bench_letters(benchmark::State& state, const input* in) {
   touched_bytes touched;
-  auto measured = visit(in->bytes(), [&](const auto& f) -> result<void> {
-    ELFSIEVE_TRY(const auto sections, f.sections());
+  const bool counted = count_touched(state, in->bytes(), [&](const auto& f, const auto& sections) -> result<void> {
     add_headers(f, sections, touched);
     add_section_names(sections, touched);
     add_sections(sections, {elf::SHT_SYMTAB}, touched);
     return {};
   });
-  if (!measured) return fail(state, measured.error().message);
-  for (auto _ : state) {
-    auto checksum = visit(in->bytes(), [](const auto& f) { return classify_all(f); });
-    if (!checksum) return fail(state, checksum.error().message);
-    benchmark::DoNotOptimize(checksum.value());
-  }
+  if (!counted) return;
+  if (!time_visits(state, in->bytes(), [](const auto& f) { return classify_all(f); })) return;
   set_rates(state, touched.bytes, count_symbols(in->bytes(), elf::SHT_SYMTAB));
 }
 
@@ -66,15 +61,14 @@ void bench_letters(benchmark::State& state, const input* in) {
 // records and the names of its symbols (sorting compares names again; those reads are not counted). Items: symbols.
 void bench_nm_list(benchmark::State& state, const input* in, nm_sort order) {
   touched_bytes touched;
-  auto measured = visit(in->bytes(), [&](const auto& f) -> result<void> {
-    ELFSIEVE_TRY(const auto sections, f.sections());
+  const bool counted = count_touched(state, in->bytes(), [&](const auto& f, const auto& sections) -> result<void> {
     add_headers(f, sections, touched);
     add_section_names(sections, touched);
     add_sections(sections, {elf::SHT_SYMTAB}, touched);
     add_symbol_names(sections, elf::SHT_SYMTAB, touched);
     return {};
   });
-  if (!measured) return fail(state, measured.error().message);
+  if (!counted) return;
   nm_options options;
   options.order.sort = order;
   nm_listing listing;
@@ -99,21 +93,15 @@ result<std::uint64_t> build_index(const file<L>& f) {
 
 void bench_index(benchmark::State& state, const input* in) {
   touched_bytes touched;
-  auto measured = visit(in->bytes(), [&](const auto& f) -> result<void> {
-    ELFSIEVE_TRY(const auto sections, f.sections());
+  const bool counted = count_touched(state, in->bytes(), [&](const auto& f, const auto& sections) -> result<void> {
     add_headers(f, sections, touched);
     add_sections(sections, {elf::SHT_REL, elf::SHT_RELA}, touched);
     return {};
   });
-  if (!measured) return fail(state, measured.error().message);
-  std::uint64_t relocations = 0;
-  for (auto _ : state) {
-    auto count = visit(in->bytes(), [](const auto& f) { return build_index(f); });
-    if (!count) return fail(state, count.error().message);
-    relocations = count.value();
-    benchmark::DoNotOptimize(relocations);
-  }
-  set_rates(state, touched.bytes, relocations);
+  if (!counted) return;
+  const auto relocations = time_visits(state, in->bytes(), [](const auto& f) { return build_index(f); });
+  if (!relocations) return;
+  set_rates(state, touched.bytes, *relocations);
 }
 
 // The policies under test, type-erased only at the benchmark boundary: each one is evaluated in a loop

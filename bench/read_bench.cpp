@@ -33,18 +33,13 @@ result<std::uint64_t> open_and_validate(const file<L>& f) {
 
 void bench_open(benchmark::State& state, const input* in) {
   touched_bytes touched;
-  auto measured = visit(in->bytes(), [&](const auto& f) -> result<void> {
-    ELFSIEVE_TRY(const auto sections, f.sections());
+  const bool counted = count_touched(state, in->bytes(), [&](const auto& f, const auto& sections) -> result<void> {
     add_headers(f, sections, touched);
     add_section_names(sections, touched);
     return {};
   });
-  if (!measured) return fail(state, measured.error().message);
-  for (auto _ : state) {
-    auto checksum = visit(in->bytes(), [](const auto& f) { return open_and_validate(f); });
-    if (!checksum) return fail(state, checksum.error().message);
-    benchmark::DoNotOptimize(checksum.value());
-  }
+  if (!counted) return;
+  if (!time_visits(state, in->bytes(), [](const auto& f) { return open_and_validate(f); })) return;
   set_rates(state, touched.bytes, 1);
 }
 
@@ -70,8 +65,7 @@ result<std::uint64_t> walk_symbols(const file<L>& f) {
 void bench_symbols(benchmark::State& state, const input* in) {
   touched_bytes touched;
   std::uint64_t symbols = 0;
-  auto measured = visit(in->bytes(), [&](const auto& f) -> result<void> {
-    ELFSIEVE_TRY(const auto sections, f.sections());
+  const bool counted = count_touched(state, in->bytes(), [&](const auto&, const auto& sections) -> result<void> {
     add_sections(sections, {elf::SHT_SYMTAB, elf::SHT_DYNSYM}, touched);
     add_symbol_names(sections, elf::SHT_SYMTAB, touched);
     add_symbol_names(sections, elf::SHT_DYNSYM, touched);
@@ -80,12 +74,8 @@ void bench_symbols(benchmark::State& state, const input* in) {
         if (auto t = symbol_table_at(sections, s.index())) symbols += t->size();
     return {};
   });
-  if (!measured) return fail(state, measured.error().message);
-  for (auto _ : state) {
-    auto checksum = visit(in->bytes(), [](const auto& f) { return walk_symbols(f); });
-    if (!checksum) return fail(state, checksum.error().message);
-    benchmark::DoNotOptimize(checksum.value());
-  }
+  if (!counted) return;
+  if (!time_visits(state, in->bytes(), [](const auto& f) { return walk_symbols(f); })) return;
   set_rates(state, touched.bytes, symbols);
 }
 
@@ -107,20 +97,15 @@ result<std::uint64_t> walk_relocations(const file<L>& f) {
 void bench_relocations(benchmark::State& state, const input* in) {
   touched_bytes touched;
   std::uint64_t relocations = 0;
-  auto measured = visit(in->bytes(), [&](const auto& f) -> result<void> {
-    ELFSIEVE_TRY(const auto sections, f.sections());
+  const bool counted = count_touched(state, in->bytes(), [&](const auto&, const auto& sections) -> result<void> {
     add_sections(sections, {elf::SHT_REL, elf::SHT_RELA}, touched);
     for (auto s : sections)
       if (s.type() == elf::SHT_REL || s.type() == elf::SHT_RELA)
         if (auto t = reloc_table_at(sections, s.index())) relocations += t->size();
     return {};
   });
-  if (!measured) return fail(state, measured.error().message);
-  for (auto _ : state) {
-    auto checksum = visit(in->bytes(), [](const auto& f) { return walk_relocations(f); });
-    if (!checksum) return fail(state, checksum.error().message);
-    benchmark::DoNotOptimize(checksum.value());
-  }
+  if (!counted) return;
+  if (!time_visits(state, in->bytes(), [](const auto& f) { return walk_relocations(f); })) return;
   set_rates(state, touched.bytes, relocations);
 }
 

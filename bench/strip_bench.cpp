@@ -94,8 +94,7 @@ void bench_strip(benchmark::State& state, const input* in) {
   const gnu_strip strip = strip_debug();
   std::vector<std::byte> out;
   touched_bytes touched;
-  auto measured = visit(in->bytes(), [&](const auto& f) -> result<void> {
-    ELFSIEVE_TRY(const auto sections, f.sections());
+  const bool counted = count_touched(state, in->bytes(), [&](const auto& f, const auto& sections) -> result<void> {
     add_plan_reads(f, sections, touched);
     ELFSIEVE_TRY(const auto plan, make_plan(strip, f));
     for (auto s : sections)
@@ -103,7 +102,7 @@ void bench_strip(benchmark::State& state, const input* in) {
         if (auto data = sections.data(s)) touched.add(f.bytes(), *data);
     return {};
   });
-  if (!measured) return fail(state, measured.error().message);
+  if (!counted) return;
   auto ignore = [](const symbol_report&) {};
   for (auto _ : state) {
     auto outcome = strip.run(in->bytes(), ignore, out);

@@ -62,14 +62,13 @@ void bench_symvers(benchmark::State& state, const input* in) {
   const std::string column = fs::path(in->path).stem().string();
   touched_bytes touched;
   std::string text;
-  auto measured = visit(in->bytes(), [&](const auto& f) -> result<void> {
-    ELFSIEVE_TRY(const auto sections, f.sections());
+  const bool counted = count_touched(state, in->bytes(), [&](const auto& f, const auto& sections) -> result<void> {
     add_export_reads(f, sections, touched);
     ELFSIEVE_TRY(const auto table, kernel::read_export_table(f, sections));
     for (const auto& x : table.exports) touched.bytes += x.name.size() + x.name_space.size();
     return {};
   });
-  if (!measured) return fail(state, measured.error().message);
+  if (!counted) return;
   std::uint64_t exports = 0;
   for (auto _ : state) {
     text.clear();

@@ -13,9 +13,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
+#include <type_traits>
 #include <span>
 #include <vector>
 
+#include "bench_files.hpp"
 #include "elfsieve/read.hpp"
 
 namespace elfsieve_bench {
@@ -82,6 +85,37 @@ void add_symbol_string_tables(const elfsieve::section_table<L>& sections, std::u
     if (!symbols) continue;
     t.add(sections.file_bytes(), symbols->strings().bytes());
   }
+}
+
+// Counts what a benchmark touches, once, before its timed loop: count(f, sections) adds to the caller's
+// touched_bytes and returns result<void>. False when the file or count fails (the benchmark is then failed).
+template <class Count>
+[[nodiscard]] bool count_touched(benchmark::State& state, std::span<const std::byte> bytes, Count&& count) {
+  auto counted = elfsieve::visit(bytes, [&](const auto& f) -> elfsieve::result<void> {
+    ELFSIEVE_TRY(const auto sections, f.sections());
+    return count(f, sections);
+  });
+  if (counted) return true;
+  fail(state, counted.error().message);
+  return false;
+}
+
+// The timed loop of a benchmark that opens the input and runs step(f) once per iteration: the last value step
+// returned, or nothing after an error (the benchmark is then failed).
+template <class Step>
+auto time_visits(benchmark::State& state, std::span<const std::byte> bytes, Step&& step) {
+  using value = std::decay_t<decltype(elfsieve::visit(bytes, step).value())>;
+  std::optional<value> last;
+  for (auto _ : state) {
+    auto r = elfsieve::visit(bytes, step);
+    if (!r) {
+      fail(state, r.error().message);
+      return std::optional<value>{};
+    }
+    benchmark::DoNotOptimize(r.value());
+    last = r.value();
+  }
+  return last;
 }
 
 // Per iteration: bytes and items processed, as rates.
