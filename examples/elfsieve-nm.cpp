@@ -34,6 +34,12 @@ struct options {
   int radix = 16;                // -t
 };
 
+// An empty view may have no data at all (a default-constructed one): memcpy must not see its null pointer.
+char* put(char* at, std::string_view s) {
+  if (!s.empty()) std::memcpy(at, s.data(), s.size());
+  return at + s.size();
+}
+
 // All of stdout goes through one 256 KiB buffer, written when the next line would not fit and before every
 // message. A line longer than the buffer (a name can be as long as its string table) grows it.
 struct output {
@@ -56,24 +62,15 @@ struct output {
     if (!fits(n)) buffer.resize(n);
     return buffer.data();
   }
+  // Bytes that need no check of the file (headings; what earlier files printed was checked).
   void append(std::string_view s) {
-    if (!fits(s.size())) {
-      flush();
-      if (!fits(s.size())) buffer.resize(s.size());
-    }
-    if (!s.empty()) std::memcpy(buffer.data() + used, s.data(), s.size());
-    used += s.size();
+    char* at = room(s.size(), [] { return true; });
+    used += static_cast<std::size_t>(put(at, s) - at);
   }
 };
 
 // How many rows ahead the printing loop asks for a name's cache line.
 constexpr std::size_t prefetch_distance = 16;
-
-// An empty view may have no data at all (a default-constructed one): memcpy must not see its null pointer.
-char* put(char* at, std::string_view s) {
-  if (!s.empty()) std::memcpy(at, s.data(), s.size());
-  return at + s.size();
-}
 
 // binutils' non_fatal: flush stdout, then "nm: message".
 template <class... A>
