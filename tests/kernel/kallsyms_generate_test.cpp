@@ -307,7 +307,11 @@ TEST_CASE("kallsyms_generate.random_maps_equal_scripts_kallsyms", "[kallsyms][ke
     std::mt19937 random(7);
     const std::vector<std::string> parts = {"_", "__",  "start", "end",    "stop", "lock",     "read", "x",
                                             "q", "do_", ".",     "_start", "_end", "__start_", "cpu",  "9"};
-    for (int round = 0; round < 12; ++round) {
+    // Rounds 12 on: names of a two-letter alphabet with long runs of one letter ("aaaaab..."), where tokens of two
+    // equal codes must be replaced left to right without overlap, as the kernel's scan does.
+    const std::vector<std::string> runs = {"a", "b", "aa", "aaa", "ab", "ba", "bb", "aaaaaaa"};
+    for (int round = 0; round < 16; ++round) {
+      const bool two_letters = round >= 12;
       hand_map m(round % 2 == 0);
       std::string text;
       const int count = 50 + static_cast<int>(random() % 2000);
@@ -328,8 +332,8 @@ TEST_CASE("kallsyms_generate.random_maps_equal_scripts_kallsyms", "[kallsyms][ke
       add('T', "_stext");
       for (int i = 0; i < count; ++i) {
         std::string name;
-        const int n = 1 + static_cast<int>(random() % 5);
-        for (int p = 0; p < n; ++p) name += parts[random() % parts.size()];
+        const int n = 1 + static_cast<int>(random() % (two_letters ? 40 : 5));
+        for (int p = 0; p < n; ++p) name += two_letters ? runs[random() % runs.size()] : parts[random() % parts.size()];
         if (name[0] == '.' || name == "_text" || name == "_stext" || name == "_etext") name = "f" + name;
         add("TtWVDdRrBb"[random() % 10], name);  // nm prints 'w' (and 'v', 'U') without an address
         if (random() % 3 == 0) address += random() % 64;

@@ -3,15 +3,24 @@
 // count over all symbols (the lowest pair number, first + 256 * second, among equal counts), and every symbol
 // then has its pairs replaced left to right, without overlap. It stops when no pair occurs any more.
 //
-// The kernel rescans every symbol for every code. Here each pair keeps the list of symbols that may hold it (a
-// symbol gains a pair only where a replacement put the newest code, so these lists grow only then), and only
-// those are rescanned: the same tokens and the same bytes, in time proportional to the symbols each code touches.
+// The kernel rescans every symbol for every code. Here every pair keeps the list of positions where it occurs, in
+// increasing order, and a code rewrites only those occurrences (Re-Pair's bookkeeping with the kernel's order of
+// codes and tie-breaks): time in proportion to the replacements, not to the symbols holding a pair. Why the lists
+// stay exact without ever removing an entry:
+//  - a position's pair is (its code, the code of the next live position); it only changes when one of the two
+//    becomes a newer code (a replacement), so an entry whose pair changed fails the check "still this pair" for
+//    good, and no position is listed twice under one pair;
+//  - the pairs a code creates all hold that code, so their lists are made in one round, where the occurrences are
+//    visited in increasing order: the lists come out sorted, which keeps a pair of two equal codes ("aaaa")
+//    replaced left to right exactly as the kernel's scan does;
+//  - a pair of two name bytes only loses occurrences, so its list is built once at the start.
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -33,193 +42,224 @@ struct token_codes {
   }
 };
 
-// Working memory of the compressor, kept between runs so nothing is allocated per symbol or per code.
+// Working memory of the compressor, kept between runs so nothing is allocated per symbol or per code. Arrays
+// indexed by pair that are only read where they were written are left uninitialised, so their untouched pages
+// cost nothing.
 struct token_compressor {
-  std::vector<std::int32_t> profit = std::vector<std::int32_t>(0x10000);  // occurrences of each pair
-  // Symbols that may hold a pair: for the pairs of the names' own bytes, a CSR array built once; for pairs with a
-  // token code, singly linked lists in flat arrays, added to as replacements create them.
-  std::vector<std::uint32_t> first_of_pair = std::vector<std::uint32_t>(0x10001);
-  std::vector<std::uint32_t> initial_symbols;
-  std::vector<std::int32_t> list_head = std::vector<std::int32_t>(0x10000);
-  std::vector<std::int32_t> list_next;
-  std::vector<std::uint32_t> list_symbol;
-  std::vector<std::uint32_t> stamp = std::vector<std::uint32_t>(0x10000);  // last symbol (+1) listed for a pair
-  // find_best_token without scanning all pairs per code: a pair's count only grows while the code it holds is made
-  // (or at the start) and only shrinks after that, so a max-heap of (count, pair) entries pushed after each growth
-  // holds an upper bound of every count; an entry whose count has shrunk since is pushed again with its count.
-  std::vector<std::uint64_t> heap;   // count << 16 | (0xffff - pair)
-  std::vector<std::uint16_t> grown;  // pairs grown by this code
-  std::vector<std::uint8_t> grown_now = std::vector<std::uint8_t>(0x10000);
-
   // Compresses the symbols in place: symbol i is bytes[start[i], start[i] + length[i]) (its type letter, then its
-  // name), and length[i] shrinks as tokens replace pairs. Returns what every code stands for.
+  // name; the symbols do not overlap), and length[i] shrinks as tokens replace pairs. Returns what every code
+  // stands for.
   token_codes compress(std::span<std::uint8_t> bytes, std::span<const std::uint32_t> start,
                        std::span<std::uint16_t> length) {
     token_codes codes;
-    const std::size_t count = start.size();
-    std::fill(profit.begin(), profit.end(), 0);
-    std::fill(first_of_pair.begin(), first_of_pair.end(), 0u);
-    std::fill(stamp.begin(), stamp.end(), 0u);
-    // learn_symbol over every symbol, insert_real_symbols_in_table, and the initial pair lists (each symbol once
-    // per pair).
-    for (std::size_t i = 0; i < count; ++i) {
-      const std::uint8_t* s = bytes.data() + start[i];
+    const std::size_t size = bytes.size();
+    code_ = bytes.data();
+    size_ = size;
+    if (!profit_) {
+      profit_ = std::make_unique_for_overwrite<std::int32_t[]>(pairs);
+      first_of_pair_ = std::make_unique_for_overwrite<std::uint32_t[]>(pairs + 1);
+      list_begin_ = std::make_unique_for_overwrite<std::uint32_t[]>(pairs);
+      list_size_ = std::make_unique_for_overwrite<std::uint32_t[]>(pairs);
+    }
+    std::fill_n(profit_.get(), pairs, 0);
+    span_.resize(size);
+    std::fill(span_.begin(), span_.end(), std::uint16_t{1});
+    boundary_.assign(size / 64 + 1, 0);
+    for (std::size_t i = 0; i < start.size(); ++i) {
+      mark_boundary(start[i]);
+      mark_boundary(std::size_t{start[i]} + length[i]);
+    }
+
+    // learn_symbol over every symbol and insert_real_symbols_in_table, then the occurrence lists of the pairs of
+    // name bytes (a counting sort of the positions by pair: each list in increasing order).
+    for (std::size_t i = 0; i < start.size(); ++i) {
+      const std::uint8_t* s = code_ + start[i];
       const std::size_t n = length[i];
       for (std::size_t k = 0; k < n; ++k) {
         codes.pair[s[k]][0] = s[k];
         codes.length[s[k]] = 1;
       }
-      for (std::size_t k = 0; k + 1 < n; ++k) {
-        const std::uint32_t p = pair_of(s[k], s[k + 1]);
-        ++profit[p];
-        if (stamp[p] != i + 1) {
-          stamp[p] = static_cast<std::uint32_t>(i + 1);
-          ++first_of_pair[p + 1];
-        }
-      }
+      for (std::size_t k = 0; k + 1 < n; ++k) ++profit_[pair_of(s[k], s[k + 1])];
     }
-    for (std::size_t p = 0; p < 0x10000; ++p) first_of_pair[p + 1] += first_of_pair[p];
-    initial_symbols.resize(first_of_pair[0x10000]);
+    std::uint32_t total = 0;
+    for (std::size_t p = 0; p < pairs; ++p) {
+      first_of_pair_[p] = total;
+      total += static_cast<std::uint32_t>(profit_[p]);
+    }
+    first_of_pair_[pairs] = total;
+    name_positions_.resize(total);
     {
-      std::vector<std::uint32_t> fill(first_of_pair.begin(), first_of_pair.end() - 1);
-      std::fill(stamp.begin(), stamp.end(), 0u);
-      for (std::size_t i = 0; i < count; ++i) {
-        const std::uint8_t* s = bytes.data() + start[i];
-        for (std::size_t k = 0; k + 1 < length[i]; ++k) {
-          const std::uint32_t p = pair_of(s[k], s[k + 1]);
-          if (stamp[p] == i + 1) continue;
-          stamp[p] = static_cast<std::uint32_t>(i + 1);
-          initial_symbols[fill[p]++] = static_cast<std::uint32_t>(i);
-        }
-      }
+      std::uint32_t* fill = list_begin_.get();  // the next free slot of each pair's list, borrowed
+      std::copy_n(first_of_pair_.get(), pairs, fill);
+      for (std::size_t i = 0; i < start.size(); ++i)
+        for (std::uint32_t k = start[i], end = start[i] + length[i]; k + 1 < end; ++k)
+          name_positions_[fill[pair_of(code_[k], code_[k + 1])]++] = k;
     }
-    std::fill(list_head.begin(), list_head.end(), -1);
-    std::fill(stamp.begin(), stamp.end(), 0u);
-    list_next.clear();
-    list_symbol.clear();
-    // Each replacement makes at most two new pairs: about as many as there are bytes, allocated once.
-    list_next.reserve(bytes.size());
-    list_symbol.reserve(bytes.size());
-    heap.clear();
-    for (std::uint32_t p = 0; p < 0x10000; ++p)
-      if (profit[p] > 0) heap.push_back(entry(static_cast<std::uint32_t>(profit[p]), p));
-    std::make_heap(heap.begin(), heap.end());
+    // Each replacement makes at most two new pairs, and there are fewer replacements than bytes: reserved once,
+    // its pages touched only as they are filled.
+    token_positions_.clear();
+    token_positions_.reserve(2 * size);
+    heap_.clear();
+    for (std::uint32_t p = 0; p < pairs; ++p)
+      if (profit_[p] > 0) heap_.push_back(entry(static_cast<std::uint32_t>(profit_[p]), p));
+    std::make_heap(heap_.begin(), heap_.end());
 
     // optimize_result: the free codes from 255 down to 0.
     for (int code = 255; code >= 0; --code) {
       const auto c = static_cast<std::uint8_t>(code);
       if (codes.length[c] != 0) continue;
       const std::uint32_t best = best_pair();
-      if (best > 0xffff) break;  // no pair occurs any more
+      if (best >= pairs) break;  // no pair occurs any more
+      const auto a = static_cast<std::uint8_t>(best & 0xff), b = static_cast<std::uint8_t>(best >> 8);
       codes.length[c] = 2;
-      codes.pair[c] = {static_cast<std::uint8_t>(best & 0xff), static_cast<std::uint8_t>(best >> 8)};
-      const std::uint8_t a = codes.pair[c][0], b = codes.pair[c][1];
-      // A pair of two name bytes was listed at the start; a pair with a token code, when that code was made.
-      if (!is_token(codes, a) && !is_token(codes, b)) {
-        const std::uint32_t end = first_of_pair[best + 1];
-        for (std::uint32_t k = first_of_pair[best]; k < end; ++k) {
-          // The symbols are scattered over the names: ask for one a few ahead while this one is rewritten.
-          if (k + prefetch_distance < end) prefetch(bytes.data() + start[initial_symbols[k + prefetch_distance]]);
-          replace(bytes, start, length, initial_symbols[k], a, b, c);
-        }
-      } else {
-        for (std::int32_t node = list_head[best]; node >= 0; node = list_next[static_cast<std::size_t>(node)])
-          replace(bytes, start, length, list_symbol[static_cast<std::size_t>(node)], a, b, c);
-      }
-      for (std::uint16_t p : grown) {
-        grown_now[p] = 0;
-        if (profit[p] > 0) push(entry(static_cast<std::uint32_t>(profit[p]), p));
-      }
-      grown.clear();
+      codes.pair[c] = {a, b};
+      const bool of_name_bytes = codes.length[a] == 1 && codes.length[b] == 1;
+      const std::uint32_t* list =
+          of_name_bytes ? name_positions_.data() + first_of_pair_[best] : token_positions_.data() + list_begin_[best];
+      const std::uint32_t listed = of_name_bytes ? first_of_pair_[best + 1] - first_of_pair_[best] : list_size_[best];
+      made_.clear();
+      left_count_.fill(0);
+      right_count_.fill(0);
+      for (std::uint32_t k = 0; k < listed; ++k) replace(list[k], a, b, c);
+      file_new_pairs(c);
+    }
+
+    // The symbols' live codes, moved to the front of each symbol.
+    for (std::size_t i = 0; i < start.size(); ++i) {
+      std::size_t out = start[i];
+      for (std::size_t k = start[i], end = k + length[i]; k < end; k += span_[k]) code_[out++] = code_[k];
+      length[i] = static_cast<std::uint16_t>(out - start[i]);
     }
     return codes;
   }
 
  private:
+  static constexpr std::size_t pairs = 0x10000;
+
   [[nodiscard]] static constexpr std::uint32_t pair_of(std::uint8_t first, std::uint8_t second) noexcept {
     return first + (std::uint32_t{second} << 8);
-  }
-  [[nodiscard]] static bool is_token(const token_codes& codes, std::uint8_t c) noexcept { return codes.length[c] == 2; }
-
-  static constexpr std::uint32_t prefetch_distance = 8;
-  static void prefetch(const void* p) noexcept {
-#if defined(__GNUC__) || defined(__clang__)
-    __builtin_prefetch(p);
-#else
-    (void)p;
-#endif
   }
 
   // Heap entries order by count, then by the lower pair number (the kernel keeps the first of equal counts).
   [[nodiscard]] static constexpr std::uint64_t entry(std::uint32_t count, std::uint32_t pair) noexcept {
     return std::uint64_t{count} << 16 | (0xffffu - pair);
   }
-  void push(std::uint64_t e) {
-    heap.push_back(e);
-    std::push_heap(heap.begin(), heap.end());
-  }
 
-  // find_best_token: the first pair with the largest count, or a value above 0xffff when every count is 0.
+  // find_best_token without scanning all pairs per code: a pair's count only grows in the round that makes the
+  // newer of its codes (or at the start) and only shrinks after that, so a max-heap of (count, pair) entries
+  // pushed after each growth holds an upper bound of every count; an entry whose count has shrunk since is pushed
+  // again with its count. Returns the first pair with the largest count, or `pairs` when every count is 0.
   [[nodiscard]] std::uint32_t best_pair() {
-    while (!heap.empty()) {
-      const std::uint64_t top = heap.front();
-      std::pop_heap(heap.begin(), heap.end());
-      heap.pop_back();
+    while (!heap_.empty()) {
+      const std::uint64_t top = heap_.front();
+      std::pop_heap(heap_.begin(), heap_.end());
+      heap_.pop_back();
       const auto pair = static_cast<std::uint32_t>(0xffffu - (top & 0xffffu));
-      const auto count = static_cast<std::uint32_t>(profit[pair]);
+      const auto count = static_cast<std::uint32_t>(profit_[pair]);
       if (count == top >> 16) return pair;
-      if (count > 0) push(entry(count, pair));  // shrunk since it was pushed
-    }
-    return 0x10000;
-  }
-
-  // compress_symbols for one symbol, in one pass: replace (a, b) by c left to right; count down the old pairs that
-  // touch a replaced byte and count up the new pairs that hold c (the kernel forgets and relearns every pair of the
-  // symbol: the pairs away from the replacements are the same before and after); list the symbol under the new
-  // pairs. The bytes before the first occurrence stay where they are: the pass starts there (a listed symbol may
-  // not hold the pair any more; then nothing is written).
-  void replace(std::span<std::uint8_t> bytes, std::span<const std::uint32_t> start, std::span<std::uint16_t> length,
-               std::uint32_t symbol, std::uint8_t a, std::uint8_t b, std::uint8_t c) {
-    std::uint8_t* s = bytes.data() + start[symbol];
-    const std::size_t n = length[symbol];
-    std::size_t k = 0;
-    while (k + 1 < n && (s[k] != a || s[k + 1] != b)) ++k;
-    if (k + 1 >= n) return;
-    std::size_t out = k;
-    bool previous_replaced = false;  // the old byte before k belonged to an occurrence
-    while (k < n) {
-      if (k + 1 < n && s[k] == a && s[k + 1] == b) {
-        // s[k - 1] still holds its old value unless it was replaced (then the pair went with that occurrence).
-        if (k > 0 && !previous_replaced) --profit[pair_of(s[k - 1], a)];
-        --profit[pair_of(a, b)];
-        if (k + 2 < n) --profit[pair_of(b, s[k + 2])];
-        if (out > 0) learn(symbol, pair_of(s[out - 1], c));
-        s[out++] = c;
-        previous_replaced = true;
-        k += 2;
-      } else {
-        if (previous_replaced) learn(symbol, pair_of(c, s[k]));
-        s[out++] = s[k++];
-        previous_replaced = false;
+      if (count > 0) {
+        heap_.push_back(entry(count, pair));  // shrunk since it was pushed
+        std::push_heap(heap_.begin(), heap_.end());
       }
     }
-    length[symbol] = static_cast<std::uint16_t>(out);
+    return pairs;
   }
 
-  // A new pair p (it holds c) in `symbol`: count it, remember that it grew, and list the symbol under it once.
-  void learn(std::uint32_t symbol, std::uint32_t p) {
-    ++profit[p];
-    if (grown_now[p] == 0) {
-      grown_now[p] = 1;
-      grown.push_back(static_cast<std::uint16_t>(p));
-    }
-    if (stamp[p] != symbol + 1) {
-      stamp[p] = symbol + 1;
-      list_symbol.push_back(symbol);
-      list_next.push_back(list_head[p]);
-      list_head[p] = static_cast<std::int32_t>(list_next.size() - 1);
+  // Positions: a live position starts a run of original bytes that one code now stands for; span_ holds the run's
+  // length at its first and at its last byte, so both neighbours are one step away. A position whose run was
+  // absorbed by the run before it gets that round's code, which no listed pair of it holds.
+  void mark_boundary(std::size_t position) {
+    if (position < size_) boundary_[position / 64] |= std::uint64_t{1} << (position % 64);
+  }
+  // A symbol starts at `position`, or it is past the end of one (a symbol's last run is followed by a boundary).
+  [[nodiscard]] bool boundary(std::size_t position) const noexcept {
+    return position >= size_ || ((boundary_[position / 64] >> (position % 64)) & 1) != 0;
+  }
+  static constexpr std::uint32_t none = 0xffffffffu;
+  [[nodiscard]] std::uint32_t next_of(std::uint32_t position) const noexcept {
+    const std::size_t next = std::size_t{position} + span_[position];
+    return boundary(next) ? none : static_cast<std::uint32_t>(next);
+  }
+  [[nodiscard]] std::uint32_t previous_of(std::uint32_t position) const noexcept {
+    return boundary(position) ? none : position - span_[position - 1];
+  }
+
+  // compress_symbols at one listed position: if (a, b) still starts there, and it was not taken by the occurrence
+  // just before (an earlier position of the same list, visited first), replace it by c. The counts change as the
+  // kernel's forget_symbol / learn_symbol would change them: the old pairs touching the occurrence go, the pairs
+  // with c come. A pair (c, x) is not made when x starts the next occurrence: that one makes (c, c) instead.
+  void replace(std::uint32_t p, std::uint8_t a, std::uint8_t b, std::uint8_t c) {
+    if (code_[p] != a) return;
+    const std::uint32_t n = next_of(p);
+    if (n == none || code_[n] != b) return;
+    const std::uint32_t left = previous_of(p);
+    const std::uint32_t right = next_of(n);
+    // A left neighbour holding c was replaced just before, and the pair (b, a) between them went then.
+    if (left != none && code_[left] != c) --profit_[pair_of(code_[left], a)];
+    --profit_[pair_of(a, b)];
+    if (right != none) --profit_[pair_of(b, code_[right])];
+    const std::size_t run = std::size_t{span_[p]} + span_[n];
+    span_[p] = static_cast<std::uint16_t>(run);
+    span_[p + run - 1] = static_cast<std::uint16_t>(run);
+    code_[p] = c;
+    code_[n] = c;
+    if (left != none) make(left, code_[left], left_count_);  // (x, c), or (c, c)
+    if (right != none) {
+      const std::uint32_t after = next_of(right);
+      if (!(code_[right] == a && after != none && code_[after] == b)) make(p, code_[right], right_count_);
     }
   }
+
+  // A new pair at `position`: (other, c) in left_count_, (c, other) in right_count_ (a symbol is shorter than
+  // 64 Ki bytes, so a run's length fits span_'s 16 bits).
+  void make(std::uint32_t position, std::uint8_t other, std::array<std::uint32_t, 256>& count) {
+    ++count[other];
+    made_.push_back({position, other, &count == &right_count_});
+  }
+
+  // The round's new pairs: counted, their lists appended to token_positions_ (a counting sort that keeps each
+  // list in increasing order), and pushed on the heap.
+  void file_new_pairs(std::uint8_t c) {
+    std::array<std::uint32_t, 256> left_at{}, right_at{};
+    auto at = static_cast<std::uint32_t>(token_positions_.size());
+    for (int side = 0; side < 2; ++side) {
+      std::array<std::uint32_t, 256>& count = side == 0 ? left_count_ : right_count_;
+      std::array<std::uint32_t, 256>& slot = side == 0 ? left_at : right_at;
+      for (std::size_t x = 0; x < 256; ++x) {
+        if (count[x] == 0) continue;
+        const std::uint32_t p =
+            side == 0 ? pair_of(static_cast<std::uint8_t>(x), c) : pair_of(c, static_cast<std::uint8_t>(x));
+        slot[x] = at;
+        list_begin_[p] = at;
+        list_size_[p] = count[x];
+        profit_[p] += static_cast<std::int32_t>(count[x]);
+        heap_.push_back(entry(static_cast<std::uint32_t>(profit_[p]), p));
+        std::push_heap(heap_.begin(), heap_.end());
+        at += count[x];
+      }
+    }
+    token_positions_.resize(at);
+    for (const made_pair& m : made_) token_positions_[(m.right ? right_at : left_at)[m.other]++] = m.position;
+  }
+
+  struct made_pair {
+    std::uint32_t position;
+    std::uint8_t other;
+    bool right;
+  };
+
+  std::uint8_t* code_ = nullptr;  // the symbols' bytes, rewritten in place
+  std::size_t size_ = 0;
+  std::vector<std::uint16_t> span_;
+  std::vector<std::uint64_t> boundary_;             // bit per position: a symbol starts there
+  std::unique_ptr<std::int32_t[]> profit_;          // token_profit: occurrences of each pair
+  std::unique_ptr<std::uint32_t[]> first_of_pair_;  // the lists of pairs of name bytes, in name_positions_
+  std::vector<std::uint32_t> name_positions_;
+  std::unique_ptr<std::uint32_t[]> list_begin_, list_size_;  // the lists of pairs with a token code
+  std::vector<std::uint32_t> token_positions_;
+  std::vector<made_pair> made_;  // this round's new pairs, in the order they were made
+  std::array<std::uint32_t, 256> left_count_{}, right_count_{};
+  std::vector<std::uint64_t> heap_;  // count << 16 | (0xffff - pair)
 };
 
 }  // namespace elfsieve::kernel::kallsyms
