@@ -4,9 +4,11 @@
 #include <getopt.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -124,11 +126,19 @@ int run_generate(const kallsyms_cli& cli) {
                    path, static_cast<int>(name.size()), name.data(), name.size(),
                    elfsieve::kernel::kallsyms::ksym_name_len);
     if (!r) return generation_failed(path, r.error(), g);
-    elfsieve::kernel::kallsyms::append_assembly(g, cli.options, out);
+    // 6.1's text is made from the tables alone, which hold everything read from the image: checked now, it goes
+    // out in chunks. 6.12's comments read the names in the image again, so that text is checked whole first.
+    const bool streamed = cli.options.version == elfsieve::kernel::kallsyms::kernel_version::v6_1;
+    if (streamed) {
+      if (auto intact = mapped->check_intact(); !intact) return fail(path, intact.error());
+    }
+    elfsieve::kernel::kallsyms::write_assembly(
+        g, cli.options, out, streamed ? std::size_t{256} << 10 : std::numeric_limits<std::size_t>::max(),
+        [](std::string_view chunk) { std::fwrite(chunk.data(), 1, chunk.size(), stdout); });
   }
   // Nothing read from a file that shrank meanwhile is printed.
   if (auto intact = mapped->check_intact(); !intact) return fail(path, intact.error());
-  if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
+  if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0 || std::ferror(stdout)) {
     std::fprintf(stderr, "%s: write error: %s\n", program_name, std::strerror(errno));
     return tool::exit_file_error;
   }

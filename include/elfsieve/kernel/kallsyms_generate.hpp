@@ -30,13 +30,15 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <limits>
 #include <numeric>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "elfsieve/core/error.hpp"
@@ -48,6 +50,15 @@ namespace elfsieve::kernel::kallsyms {
 
 // Longest name the kernel accepts is KSYM_NAME_LEN - 1 bytes.
 inline constexpr std::size_t ksym_name_len = 512;
+
+namespace detail {
+// A name's 8 bytes from some depth on, big-endian and padded with NULs, and the symbol's number.
+struct name_key {
+  std::uint64_t head;
+  std::uint32_t index;
+};
+
+}  // namespace detail
 
 // What scripts/kallsyms computes, as flat arrays (index = position in address order, the tables' order).
 struct generation {
@@ -69,6 +80,7 @@ struct generation {
   std::vector<std::uint32_t> symbol_start;
   std::vector<std::uint16_t> symbol_length;
   std::vector<std::uint32_t> order;  // the map entries read_map keeps
+  std::vector<detail::name_key> name_keys, name_scratch;
 };
 
 namespace detail {
@@ -162,6 +174,34 @@ struct address_range {
   return true;
 }
 
+// Sorts keys by head, stably (equal heads keep their order): an LSD radix sort that skips the bytes where all heads
+// agree, insertion below 64 keys.
+inline void sort_name_keys(std::span<name_key> keys, std::vector<name_key>& scratch) {
+  const std::size_t n = keys.size();
+  if (n < 64) {
+    for (std::size_t i = 1; i < n; ++i) {
+      const name_key k = keys[i];
+      std::size_t j = i;
+      for (; j > 0 && keys[j - 1].head > k.head; --j) keys[j] = keys[j - 1];
+      keys[j] = k;
+    }
+    return;
+  }
+  std::array<std::array<std::uint32_t, 256>, 8> count{};
+  for (const name_key& k : keys)
+    for (unsigned b = 0; b < 8; ++b) ++count[b][(k.head >> (8 * b)) & 0xff];
+  scratch.resize(n);
+  std::span<name_key> from = keys, to{scratch.data(), n};
+  for (unsigned b = 0; b < 8; ++b) {
+    if (count[b][(keys[0].head >> (8 * b)) & 0xff] == n) continue;  // every head has this byte
+    std::uint32_t at = 0;
+    for (std::uint32_t& c : count[b]) at += std::exchange(c, at);
+    for (const name_key& k : from) to[count[b][(k.head >> (8 * b)) & 0xff]++] = k;
+    std::swap(from, to);
+  }
+  if (from.data() != keys.data()) std::copy(from.begin(), from.end(), keys.begin());
+}
+
 }  // namespace detail
 
 // The symbols scripts/kallsyms' read_map keeps from `map`: their indices in map.entries, in map order, into `out`
@@ -250,13 +290,24 @@ inline result<void> generate(const system_map& map, const options& o, generation
   }
   if (keys.empty() && v6_1) return make_error(errc::kallsyms_no_valid_symbol);
   const std::size_t count = keys.size();
-  std::sort(keys.begin(), keys.end(), [](const sort_key& a, const sort_key& b) {
+  auto before = [](const sort_key& a, const sort_key& b) {
     if (a.address != b.address) return a.address < b.address;
     if (a.weak != b.weak) return a.weak < b.weak;
     if (a.linker_script != b.linker_script) return a.linker_script < b.linker_script;
     if (a.underscores != b.underscores) return a.underscores < b.underscores;
     return a.input < b.input;
-  });
+  };
+  // A System.map is in address order already: then only the runs of symbols at one address need sorting.
+  const auto by_address = [](const sort_key& a, const sort_key& b) { return a.address < b.address; };
+  if (std::is_sorted(keys.begin(), keys.end(), by_address)) {
+    for (auto run = keys.begin(); run != keys.end();) {
+      const auto end = std::find_if(run + 1, keys.end(), [&](const sort_key& k) { return k.address != run->address; });
+      if (end - run > 1) std::sort(run, end, before);
+      run = end;
+    }
+  } else {
+    std::sort(keys.begin(), keys.end(), before);
+  }
 
   gen.names.resize(count);
   gen.types.resize(count);
@@ -358,33 +409,43 @@ inline result<void> generate(const system_map& map, const options& o, generation
     t.token_table.push_back('\0');
   }
 
-  // kallsyms_seqs_of_names: strcmp order (ties by address, then by number: the number alone is both). The first
-  // eight bytes, big-endian and padded with NULs (no name holds one), decide most comparisons without a memcmp.
+  // kallsyms_seqs_of_names: strcmp order (ties by address, then by number: the number alone is both). Names are
+  // compared 8 bytes at a time, as big-endian keys padded with NULs (no name holds one): a stable sort on the keys
+  // of the names in number order, then each run of equal keys whose names go on sorted again on their next 8 bytes.
   const bool lto = v6_1 && o.lto_clang;
-  struct name_key {
-    std::uint64_t head;
-    std::uint32_t index;
-  };
-  std::vector<name_key> by_name;
-  by_name.reserve(count);
-  for (std::size_t k = 0; k < count; ++k) {
+  auto key_at = [&](std::uint32_t k, std::size_t depth) {
     const std::string_view n = lto ? detail::lto_clean(gen.names[k]) : gen.names[k];
     std::uint64_t head = 0;
-    for (std::size_t j = 0; j < 8; ++j) head = head << 8 | (j < n.size() ? static_cast<std::uint8_t>(n[j]) : 0u);
-    by_name.push_back({head, static_cast<std::uint32_t>(k)});
-  }
-  std::sort(by_name.begin(), by_name.end(), [&](const name_key& a, const name_key& b) {
-    if (a.head != b.head) return a.head < b.head;
-    const std::string_view na = lto ? detail::lto_clean(gen.names[a.index]) : gen.names[a.index];
-    const std::string_view nb = lto ? detail::lto_clean(gen.names[b.index]) : gen.names[b.index];
-    // Equal heads: the names agree in their first 8 bytes; one shorter than 8 equals the other (its padding NUL
-    // matched), one of exactly 8 is a prefix of the other.
-    if (na.size() >= 8 && nb.size() >= 8) {
-      const int c = na.substr(8).compare(nb.substr(8));
-      if (c != 0) return c < 0;
+    for (std::size_t j = depth; j < depth + 8; ++j)
+      head = head << 8 | (j < n.size() ? static_cast<std::uint8_t>(n[j]) : 0u);
+    return detail::name_key{head, k};
+  };
+  std::vector<detail::name_key>& by_name = gen.name_keys;
+  std::vector<detail::name_key>& scratch = gen.name_scratch;
+  by_name.resize(count);
+  for (std::size_t k = 0; k < count; ++k) by_name[k] = key_at(static_cast<std::uint32_t>(k), 0);
+  detail::sort_name_keys(by_name, scratch);
+  struct pending_run {
+    std::size_t begin, end, depth;  // by_name[begin, end) share their first `depth` + 8 bytes
+  };
+  std::vector<pending_run> runs;
+  auto find_runs = [&](std::size_t begin, std::size_t end, std::size_t depth) {
+    for (std::size_t i = begin; i < end;) {
+      std::size_t j = i + 1;
+      while (j < end && by_name[j].head == by_name[i].head) ++j;
+      // A key ending in a NUL is a whole name: equal keys are equal names, already in number order.
+      if (j - i > 1 && (by_name[i].head & 0xff) != 0) runs.push_back({i, j, depth});
+      i = j;
     }
-    return a.index < b.index;
-  });
+  };
+  find_runs(0, count, 0);
+  while (!runs.empty()) {
+    const pending_run r = runs.back();
+    runs.pop_back();
+    for (std::size_t i = r.begin; i < r.end; ++i) by_name[i] = key_at(by_name[i].index, r.depth + 8);
+    detail::sort_name_keys(std::span(by_name).subspan(r.begin, r.end - r.begin), scratch);
+    find_runs(r.begin, r.end, r.depth + 8);
+  }
   gen.by_name.resize(count);
   for (std::size_t k = 0; k < count; ++k) gen.by_name[k] = by_name[k].index;
   t.seqs_of_names.resize(3 * count);
@@ -399,10 +460,19 @@ inline result<void> generate(const system_map& map, const options& o, generation
 
 namespace detail {
 
-inline void append_hex(std::string& out, std::uint64_t v, bool alternate) {
-  char buf[24];
-  const int n = std::snprintf(buf, sizeof buf, alternate ? "%#llx" : "%llx", static_cast<unsigned long long>(v));
-  out.append(buf, static_cast<std::size_t>(n));
+// printf("%#llx"): "0" for zero, else "0x" and lowercase digits.
+inline void append_hex(std::string& out, std::uint64_t v) {
+  if (v == 0) {
+    out.push_back('0');
+    return;
+  }
+  static constexpr char digits[] = "0123456789abcdef";
+  char buf[18];
+  std::size_t at = sizeof buf;
+  for (; v != 0; v >>= 4) buf[--at] = digits[v & 15];
+  buf[--at] = 'x';
+  buf[--at] = '0';
+  out.append(buf + at, sizeof buf - at);
 }
 
 inline void append_label(std::string& out, std::string_view label) {
@@ -412,7 +482,7 @@ inline void append_label(std::string& out, std::string_view label) {
 // output_address: "\tPTR\t_text + %#llx\n" or "- ...".
 inline void append_text_relative(std::string& out, std::uint64_t text, std::uint64_t address) {
   out.append(text <= address ? "\tPTR\t_text + " : "\tPTR\t_text - ");
-  append_hex(out, text <= address ? address - text : text - address, true);
+  append_hex(out, text <= address ? address - text : text - address);
   out.push_back('\n');
 }
 
@@ -440,17 +510,27 @@ inline void append_comment(std::string& out, const generation& g, std::size_t k)
 
 }  // namespace detail
 
-// The .S text scripts/kallsyms prints for `g` (made by generate with the same options), appended to `out`.
-inline void append_assembly(const generation& g, const options& o, std::string& out) {
+// The .S text scripts/kallsyms prints for `g` (made by generate with the same options), appended to `out`; whenever
+// `out` holds `flush_at` bytes or more after a line, `flush(std::string_view)` gets them and `out` is emptied (the
+// rest stays in `out`). 6.1's text reads only the tables; 6.12's comments read the names in g.names again.
+template <class Flush>
+void write_assembly(const generation& g, const options& o, std::string& out, std::size_t flush_at, Flush&& flush) {
   using namespace detail;
   const tables& t = g.tables;
   const bool v6_1 = o.version == kernel_version::v6_1;
   const std::size_t count = t.num_syms;
-  // The whole text at once: 6 characters per kallsyms_names byte, at most 32 per other line, and 6.12's comments.
-  std::size_t comments = 0;
+  // The whole text at once when it is kept: 6 characters per kallsyms_names byte, at most 32 per other line, and
+  // 6.12's comments; else a chunk and its longest line (a name of 511 bytes: 4 KiB).
+  std::size_t whole = t.names.size() * 6 + count * 96 + 16384;
   if (!v6_1)
-    for (std::string_view n : g.names) comments += 3 * (n.size() + 8);
-  out.reserve(out.size() + t.names.size() * 6 + count * 96 + comments + 16384);
+    for (std::string_view n : g.names) whole += 3 * (n.size() + 8);
+  out.reserve(out.size() + (flush_at >= whole ? whole : flush_at + 8192));
+  auto line_done = [&] {
+    if (out.size() >= flush_at) {
+      flush(std::string_view(out));
+      out.clear();
+    }
+  };
   out.append(
       "#include <asm/bitsperlong.h>\n#if BITS_PER_LONG == 64\n#define PTR .quad\n#define ALGN .balign 8\n#else\n"
       "#define PTR .long\n#define ALGN .balign 4\n#endif\n\t.section .rodata, \"a\"\n");
@@ -459,9 +539,10 @@ inline void append_assembly(const generation& g, const options& o, std::string& 
     append_label(out, "kallsyms_offsets");
     for (std::size_t k = 0; k < count; ++k) {
       out.append("\t.long\t");
-      append_hex(out, static_cast<std::uint32_t>(t.offsets[k]), true);
+      append_hex(out, static_cast<std::uint32_t>(t.offsets[k]));
       if (v6_1) out.push_back('\n');
       else append_comment(out, g, k);
+      line_done();
     }
     out.push_back('\n');
     append_label(out, "kallsyms_relative_base");
@@ -493,6 +574,7 @@ inline void append_assembly(const generation& g, const options& o, std::string& 
       }
       if (v6_1) out.push_back('\n');
       else append_comment(out, g, k);
+      line_done();
     }
     out.push_back('\n');
     append_label(out, "kallsyms_markers");
@@ -514,6 +596,7 @@ inline void append_assembly(const generation& g, const options& o, std::string& 
       append_byte(out, t.seqs_of_names[3 * k + 2]);
       if (v6_1) out.push_back('\n');
       else append_comment(out, g, g.by_name[k]);
+      line_done();
     }
     out.push_back('\n');
   };
@@ -544,9 +627,10 @@ inline void append_assembly(const generation& g, const options& o, std::string& 
           append_text_relative(out, g.text, t.addresses[k]);
         } else {
           out.append("\tPTR\t");
-          append_hex(out, t.addresses[k], true);
+          append_hex(out, t.addresses[k]);
           out.push_back('\n');
         }
+        line_done();
       }
       out.push_back('\n');
     }
@@ -561,6 +645,11 @@ inline void append_assembly(const generation& g, const options& o, std::string& 
     offsets();
     seqs();
   }
+}
+
+// The whole .S text appended to `out`.
+inline void append_assembly(const generation& g, const options& o, std::string& out) {
+  write_assembly(g, o, out, std::numeric_limits<std::size_t>::max(), [](std::string_view) {});
 }
 
 }  // namespace elfsieve::kernel::kallsyms
