@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -62,10 +63,10 @@ struct token_compressor {
       list_size_ = std::make_unique_for_overwrite<std::uint32_t[]>(pairs);
     }
     std::fill_n(profit_.get(), pairs, 0);
-    span_.resize(size);
-    std::fill(span_.begin(), span_.end(), std::uint16_t{1});
+    live_.assign(size / 64 + 1, 0);
     boundary_.assign(size / 64 + 1, 0);
     for (std::size_t i = 0; i < start.size(); ++i) {
+      for (std::size_t k = start[i], end = k + length[i]; k < end; ++k) live_[k / 64] |= std::uint64_t{1} << (k % 64);
       mark_boundary(start[i]);
       mark_boundary(std::size_t{start[i]} + length[i]);
     }
@@ -127,7 +128,8 @@ struct token_compressor {
     // The symbols' live codes, moved to the front of each symbol.
     for (std::size_t i = 0; i < start.size(); ++i) {
       std::size_t out = start[i];
-      for (std::size_t k = start[i], end = k + length[i]; k < end; k += span_[k]) code_[out++] = code_[k];
+      for (std::size_t k = start[i], end = k + length[i]; k < end; ++k)
+        if (((live_[k / 64] >> (k % 64)) & 1) != 0) code_[out++] = code_[k];
       length[i] = static_cast<std::uint16_t>(out - start[i]);
     }
     return codes;
@@ -165,9 +167,10 @@ struct token_compressor {
     return pairs;
   }
 
-  // Positions: a live position starts a run of original bytes that one code now stands for; span_ holds the run's
-  // length at its first and at its last byte, so both neighbours are one step away. A position whose run was
-  // absorbed by the run before it gets that round's code, which no listed pair of it holds.
+  // Positions: a live position starts a run of original bytes that one code now stands for (live_ has a bit per
+  // position); the bytes after it in the run are dead. A dead position holds the code of the round that absorbed
+  // it, which no listed pair of it holds. Runs are short, so the next and previous live positions are a bit scan
+  // away, mostly in the same word.
   void mark_boundary(std::size_t position) {
     if (position < size_) boundary_[position / 64] |= std::uint64_t{1} << (position % 64);
   }
@@ -177,11 +180,27 @@ struct token_compressor {
   }
   static constexpr std::uint32_t none = 0xffffffffu;
   [[nodiscard]] std::uint32_t next_of(std::uint32_t position) const noexcept {
-    const std::size_t next = std::size_t{position} + span_[position];
+    const std::size_t from = std::size_t{position} + 1;
+    std::size_t word = from / 64;
+    if (word >= live_.size()) return none;
+    std::uint64_t bits = live_[word] & (~std::uint64_t{0} << (from % 64));
+    while (bits == 0) {
+      if (++word >= live_.size()) return none;
+      bits = live_[word];
+    }
+    const std::size_t next = word * 64 + static_cast<std::size_t>(std::countr_zero(bits));
     return boundary(next) ? none : static_cast<std::uint32_t>(next);
   }
+  // The first position of a symbol stays live, so a position inside one has a live position before it.
   [[nodiscard]] std::uint32_t previous_of(std::uint32_t position) const noexcept {
-    return boundary(position) ? none : position - span_[position - 1];
+    if (boundary(position)) return none;
+    std::size_t word = position / 64;
+    std::uint64_t bits = live_[word] & ((std::uint64_t{1} << (position % 64)) - 1);
+    while (bits == 0) {
+      if (word == 0) return none;
+      bits = live_[--word];
+    }
+    return static_cast<std::uint32_t>(word * 64 + 63 - static_cast<std::size_t>(std::countl_zero(bits)));
   }
 
   // compress_symbols at one listed position: if (a, b) still starts there, and it was not taken by the occurrence
@@ -198,9 +217,7 @@ struct token_compressor {
     if (left != none && code_[left] != c) --profit_[pair_of(code_[left], a)];
     --profit_[pair_of(a, b)];
     if (right != none) --profit_[pair_of(b, code_[right])];
-    const std::size_t run = std::size_t{span_[p]} + span_[n];
-    span_[p] = static_cast<std::uint16_t>(run);
-    span_[p + run - 1] = static_cast<std::uint16_t>(run);
+    live_[n / 64] &= ~(std::uint64_t{1} << (n % 64));
     code_[p] = c;
     code_[n] = c;
     if (left != none) make(left, code_[left], left_count_);  // (x, c), or (c, c)
@@ -210,8 +227,7 @@ struct token_compressor {
     }
   }
 
-  // A new pair at `position`: (other, c) in left_count_, (c, other) in right_count_ (a symbol is shorter than
-  // 64 Ki bytes, so a run's length fits span_'s 16 bits).
+  // A new pair at `position`: (other, c) in left_count_, (c, other) in right_count_.
   void make(std::uint32_t position, std::uint8_t other, std::array<std::uint32_t, 256>& count) {
     ++count[other];
     made_.push_back({position, other, &count == &right_count_});
@@ -250,8 +266,8 @@ struct token_compressor {
 
   std::uint8_t* code_ = nullptr;  // the symbols' bytes, rewritten in place
   std::size_t size_ = 0;
-  std::vector<std::uint16_t> span_;
-  std::vector<std::uint64_t> boundary_;             // bit per position: a symbol starts there
+  std::vector<std::uint64_t> live_;                 // bit per position: it starts a run
+  std::vector<std::uint64_t> boundary_;             // bit per position: a symbol starts there, or one ends before it
   std::unique_ptr<std::int32_t[]> profit_;          // token_profit: occurrences of each pair
   std::unique_ptr<std::uint32_t[]> first_of_pair_;  // the lists of pairs of name bytes, in name_positions_
   std::vector<std::uint32_t> name_positions_;
