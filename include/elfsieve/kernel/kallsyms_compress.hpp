@@ -66,7 +66,7 @@ struct token_compressor {
     live_.assign(size / 64 + 1, 0);
     boundary_.assign(size / 64 + 1, 0);
     for (std::size_t i = 0; i < start.size(); ++i) {
-      for (std::size_t k = start[i], end = k + length[i]; k < end; ++k) live_[k / 64] |= std::uint64_t{1} << (k % 64);
+      mark_live(start[i], std::size_t{start[i]} + length[i]);
       mark_boundary(start[i]);
       mark_boundary(std::size_t{start[i]} + length[i]);
     }
@@ -121,15 +121,18 @@ struct token_compressor {
       made_.clear();
       left_count_.fill(0);
       right_count_.fill(0);
-      for (std::uint32_t k = 0; k < listed; ++k) replace(list[k], a, b, c);
+      for (std::uint32_t k = 0; k < listed; ++k) {
+        // The positions are scattered over the names: ask for one a few ahead while this one is replaced.
+        if (k + prefetch_distance < listed) prefetch(code_ + list[k + prefetch_distance]);
+        replace(list[k], a, b, c);
+      }
       file_new_pairs(c);
     }
 
     // The symbols' live codes, moved to the front of each symbol.
     for (std::size_t i = 0; i < start.size(); ++i) {
       std::size_t out = start[i];
-      for (std::size_t k = start[i], end = k + length[i]; k < end; ++k)
-        if (((live_[k / 64] >> (k % 64)) & 1) != 0) code_[out++] = code_[k];
+      for (std::size_t k = start[i], end = k + length[i]; k < end; k = live_from(k + 1)) code_[out++] = code_[k];
       length[i] = static_cast<std::uint16_t>(out - start[i]);
     }
     return codes;
@@ -137,6 +140,15 @@ struct token_compressor {
 
  private:
   static constexpr std::size_t pairs = 0x10000;
+
+  static constexpr std::uint32_t prefetch_distance = 8;
+  static void prefetch(const void* p) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(p);
+#else
+    (void)p;
+#endif
+  }
 
   [[nodiscard]] static constexpr std::uint32_t pair_of(std::uint8_t first, std::uint8_t second) noexcept {
     return first + (std::uint32_t{second} << 8);
@@ -171,6 +183,25 @@ struct token_compressor {
   // position); the bytes after it in the run are dead. A dead position holds the code of the round that absorbed
   // it, which no listed pair of it holds. Runs are short, so the next and previous live positions are a bit scan
   // away, mostly in the same word.
+  void mark_live(std::size_t begin, std::size_t end) {
+    while (begin < end) {
+      const std::size_t bits = std::min<std::size_t>(64 - begin % 64, end - begin);
+      const std::uint64_t mask = bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
+      live_[begin / 64] |= mask << (begin % 64);
+      begin += bits;
+    }
+  }
+  // The first live position from `position` on, in any symbol; size_ when there is none.
+  [[nodiscard]] std::size_t live_from(std::size_t position) const noexcept {
+    std::size_t word = position / 64;
+    if (word >= live_.size()) return size_;
+    std::uint64_t bits = live_[word] & (~std::uint64_t{0} << (position % 64));
+    while (bits == 0) {
+      if (++word >= live_.size()) return size_;
+      bits = live_[word];
+    }
+    return word * 64 + static_cast<std::size_t>(std::countr_zero(bits));
+  }
   void mark_boundary(std::size_t position) {
     if (position < size_) boundary_[position / 64] |= std::uint64_t{1} << (position % 64);
   }
@@ -180,15 +211,7 @@ struct token_compressor {
   }
   static constexpr std::uint32_t none = 0xffffffffu;
   [[nodiscard]] std::uint32_t next_of(std::uint32_t position) const noexcept {
-    const std::size_t from = std::size_t{position} + 1;
-    std::size_t word = from / 64;
-    if (word >= live_.size()) return none;
-    std::uint64_t bits = live_[word] & (~std::uint64_t{0} << (from % 64));
-    while (bits == 0) {
-      if (++word >= live_.size()) return none;
-      bits = live_[word];
-    }
-    const std::size_t next = word * 64 + static_cast<std::size_t>(std::countr_zero(bits));
+    const std::size_t next = live_from(std::size_t{position} + 1);
     return boundary(next) ? none : static_cast<std::uint32_t>(next);
   }
   // The first position of a symbol stays live, so a position inside one has a live position before it.
@@ -222,8 +245,11 @@ struct token_compressor {
     code_[n] = c;
     if (left != none) make(left, code_[left], left_count_);  // (x, c), or (c, c)
     if (right != none) {
-      const std::uint32_t after = next_of(right);
-      if (!(code_[right] == a && after != none && code_[after] == b)) make(p, code_[right], right_count_);
+      const bool next_occurrence = code_[right] == a && [&] {
+        const std::uint32_t after = next_of(right);
+        return after != none && code_[after] == b;
+      }();
+      if (!next_occurrence) make(p, code_[right], right_count_);
     }
   }
 
