@@ -101,15 +101,18 @@ namespace detail {
   if (version == kernel_version::v6_1) {
     // Most names start with neither 'k' nor '_', and end in none of 'm', 'b', 'r': one comparison each.
     const char first = name.empty() ? '\0' : name[0];
-    if (first == 'k' || first == '_') {
+    if (first == 'k' && has_prefix(name, "kallsyms_")) {
       constexpr std::string_view exact[] = {"kallsyms_addresses",   "kallsyms_offsets",     "kallsyms_relative_base",
                                             "kallsyms_num_syms",    "kallsyms_names",       "kallsyms_markers",
-                                            "kallsyms_token_table", "kallsyms_token_index", "kallsyms_seqs_of_names",
-                                            "_SDA_BASE_",           "_SDA2_BASE_"};
+                                            "kallsyms_token_table", "kallsyms_token_index", "kallsyms_seqs_of_names"};
       for (std::string_view e : exact)
         if (name == e) return true;
     }
-    if (first == '_' && name.size() > 2 && name[1] == '_') {
+    if (first == '_' && name.size() > 2 && name[1] == 'S' && (name == "_SDA_BASE_" || name == "_SDA2_BASE_"))
+      return true;
+    // The prefixes after "__" start with one of "ekATLm".
+    if (first == '_' && name.size() > 2 && name[1] == '_' &&
+        std::string_view("ekATLm").find(name[2]) != std::string_view::npos) {
       constexpr std::string_view prefixes[] = {
           "__efistub_",          "__kvm_nvhe_$",          "__kvm_nvhe_.L", "__AArch64ADRPThunk_", "__ARMV5PILongThunk_",
           "__ARMV7PILongThunk_", "__ThumbV7PILongThunk_", "__LA25Thunk_",  "__microLA25Thunk_",   "__kcfi_typeid_"};
@@ -486,11 +489,27 @@ inline void append_text_relative(std::string& out, std::uint64_t text, std::uint
   out.push_back('\n');
 }
 
-inline void append_byte(std::string& out, std::uint8_t b) {
+// "\t.byte 0x12, 0x34, ..." of n bytes (no newline), through a buffer on the stack.
+inline void append_byte_line(std::string& out, const std::uint8_t* bytes, std::size_t n) {
   static constexpr char digits[] = "0123456789abcdef";
-  out.append("0x");
-  out.push_back(digits[b >> 4]);
-  out.push_back(digits[b & 15]);
+  char line[6 * 64];
+  constexpr std::string_view head = "\t.byte ";
+  std::size_t used = head.copy(line, head.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (used > sizeof line - 6) {
+      out.append(line, used);
+      used = 0;
+    }
+    if (i > 0) {
+      line[used++] = ',';
+      line[used++] = ' ';
+    }
+    line[used++] = '0';
+    line[used++] = 'x';
+    line[used++] = digits[bytes[i] >> 4];
+    line[used++] = digits[bytes[i] & 15];
+  }
+  out.append(line, used);
 }
 
 inline void append_unsigned(std::string& out, std::uint64_t v) {
@@ -559,19 +578,12 @@ void write_assembly(const generation& g, const options& o, std::string& out, std
     append_label(out, "kallsyms_names");
     std::size_t at = 0;
     for (std::size_t k = 0; k < count; ++k) {
-      out.append("\t.byte ");
-      const std::uint8_t first = t.names[at++];
-      append_byte(out, first);
-      std::size_t len = first;
-      if (first & 0x80) {
-        out.append(", ");
-        append_byte(out, t.names[at]);
-        len = (first & 0x7fu) | (std::size_t{t.names[at++]} << 7);
-      }
-      for (std::size_t j = 0; j < len; ++j) {
-        out.append(", ");
-        append_byte(out, t.names[at++]);
-      }
+      // The length (one byte, or two with the high bit of the first set), then the codes.
+      const std::uint8_t first = t.names[at];
+      const std::size_t head = (first & 0x80) != 0 ? 2 : 1;
+      const std::size_t len = head == 1 ? first : (first & 0x7fu) | (std::size_t{t.names[at + 1]} << 7);
+      append_byte_line(out, t.names.data() + at, head + len);
+      at += head + len;
       if (v6_1) out.push_back('\n');
       else append_comment(out, g, k);
       line_done();
@@ -588,12 +600,7 @@ void write_assembly(const generation& g, const options& o, std::string& out, std
   auto seqs = [&] {
     append_label(out, "kallsyms_seqs_of_names");
     for (std::size_t k = 0; k < count; ++k) {
-      out.append("\t.byte ");
-      append_byte(out, t.seqs_of_names[3 * k]);
-      out.append(", ");
-      append_byte(out, t.seqs_of_names[3 * k + 1]);
-      out.append(", ");
-      append_byte(out, t.seqs_of_names[3 * k + 2]);
+      append_byte_line(out, t.seqs_of_names.data() + 3 * k, 3);
       if (v6_1) out.push_back('\n');
       else append_comment(out, g, g.by_name[k]);
       line_done();

@@ -69,7 +69,8 @@ namespace detail {
     case 'w': return tail.size() >= 2 && tail[1] == ' ';
     case '$': return true;
     case '.': return tail.size() >= 2 && tail[1] == 'L';
-    case '_':
+    case '_':  // "__c" or "__k" first
+      if (tail.size() < 6 || tail[1] != '_' || (tail[2] != 'c' && tail[2] != 'k')) return false;
       return map_starts_with(tail, 0, "__crc_") || map_starts_with(tail, 0, "__kstrtab_") ||
              map_starts_with(tail, 0, "__kstrtabns_");
     case 'L': return tail == "L0";
