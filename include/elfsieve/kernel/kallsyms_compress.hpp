@@ -59,8 +59,7 @@ struct token_compressor {
     if (!profit_) {
       profit_ = std::make_unique_for_overwrite<std::int32_t[]>(pairs);
       first_of_pair_ = std::make_unique_for_overwrite<std::uint32_t[]>(pairs + 1);
-      list_begin_ = std::make_unique_for_overwrite<std::uint32_t[]>(pairs);
-      list_size_ = std::make_unique_for_overwrite<std::uint32_t[]>(pairs);
+      fill_ = std::make_unique_for_overwrite<std::uint32_t[]>(pairs);
     }
     std::fill_n(profit_.get(), pairs, 0);
     live_.assign(size / 64 + 1, 0);
@@ -90,16 +89,15 @@ struct token_compressor {
     first_of_pair_[pairs] = total;
     name_positions_.resize(total);
     {
-      std::uint32_t* fill = list_begin_.get();  // the next free slot of each pair's list, borrowed
+      std::uint32_t* fill = fill_.get();  // the next free slot of each pair's list
       std::copy_n(first_of_pair_.get(), pairs, fill);
       for (std::size_t i = 0; i < start.size(); ++i)
         for (std::uint32_t k = start[i], end = start[i] + length[i]; k + 1 < end; ++k)
           name_positions_[fill[pair_of(code_[k], code_[k + 1])]++] = k;
     }
-    // Each replacement makes at most two new pairs, and there are fewer replacements than bytes: reserved once,
-    // its pages touched only as they are filled.
+    // There are fewer replacements than bytes: reserved once, its pages touched only as they are filled.
     token_positions_.clear();
-    token_positions_.reserve(2 * size);
+    token_positions_.reserve(size);
     heap_.clear();
     for (std::uint32_t p = 0; p < pairs; ++p)
       if (profit_[p] > 0) heap_.push_back(entry(static_cast<std::uint32_t>(profit_[p]), p));
@@ -112,21 +110,40 @@ struct token_compressor {
       const std::uint32_t best = best_pair();
       if (best >= pairs) break;  // no pair occurs any more
       const auto a = static_cast<std::uint8_t>(best & 0xff), b = static_cast<std::uint8_t>(best >> 8);
+      const bool a_token = codes.length[a] == 2, b_token = codes.length[b] == 2;
       codes.length[c] = 2;
       codes.pair[c] = {a, b};
-      const bool of_name_bytes = codes.length[a] == 1 && codes.length[b] == 1;
-      const std::uint32_t* list =
-          of_name_bytes ? name_positions_.data() + first_of_pair_[best] : token_positions_.data() + list_begin_[best];
-      const std::uint32_t listed = of_name_bytes ? first_of_pair_[best + 1] - first_of_pair_[best] : list_size_[best];
-      made_.clear();
       left_count_.fill(0);
       right_count_.fill(0);
-      for (std::uint32_t k = 0; k < listed; ++k) {
-        // The positions are scattered over the names: ask for one a few ahead while this one is replaced.
-        if (k + prefetch_distance < listed) prefetch(code_ + list[k + prefetch_distance]);
-        replace(list[k], a, b, c);
+      if (!a_token && !b_token) {
+        // The pair's own list; the positions replaced are written over its front, as c's positions.
+        std::uint32_t* list = name_positions_.data() + first_of_pair_[best];
+        const std::uint32_t listed = first_of_pair_[best + 1] - first_of_pair_[best];
+        std::uint32_t replaced = 0;
+        for (std::uint32_t k = 0; k < listed; ++k) {
+          // The positions are scattered over the names: ask for one a few ahead while this one is replaced.
+          if (k + prefetch_distance < listed) prefetch(code_ + list[k + prefetch_distance]);
+          const std::uint32_t at = list[k];
+          if (replace(at, a, b, c)) list[replaced++] = at;
+        }
+        positions_[c] = {true, first_of_pair_[best], replaced};
+      } else {
+        // The positions of a token code in the pair (the one with fewer, when both are): every occurrence is there,
+        // as the first or the second code, in increasing order.
+        const bool by_second = b_token && (!a_token || positions_[b].count <= positions_[a].count);
+        const std::uint8_t listed_code = by_second ? b : a;
+        const code_positions from = positions_[listed_code];
+        const std::vector<std::uint32_t>& held = from.in_names ? name_positions_ : token_positions_;
+        const auto first = static_cast<std::uint32_t>(token_positions_.size());
+        for (std::uint32_t k = 0; k < from.count; ++k) {
+          const std::uint32_t at = held[from.begin + k];  // by index: token_positions_ grows meanwhile
+          if (code_[at] != listed_code) continue;         // no longer holds that code
+          const std::uint32_t occurrence = by_second ? previous_of(at) : at;
+          if (occurrence != none && replace(occurrence, a, b, c)) token_positions_.push_back(occurrence);
+        }
+        positions_[c] = {false, first, static_cast<std::uint32_t>(token_positions_.size()) - first};
       }
-      file_new_pairs(c);
+      push_new_pairs(c);
     }
 
     // The symbols' live codes, moved to the front of each symbol.
@@ -226,14 +243,14 @@ struct token_compressor {
     return static_cast<std::uint32_t>(word * 64 + 63 - static_cast<std::size_t>(std::countl_zero(bits)));
   }
 
-  // compress_symbols at one listed position: if (a, b) still starts there, and it was not taken by the occurrence
-  // just before (an earlier position of the same list, visited first), replace it by c. The counts change as the
+  // compress_symbols at one position: if (a, b) still starts there, and it was not taken by the occurrence just
+  // before (an earlier position, visited first), replace it by c and say so. The counts change as the
   // kernel's forget_symbol / learn_symbol would change them: the old pairs touching the occurrence go, the pairs
   // with c come. A pair (c, x) is not made when x starts the next occurrence: that one makes (c, c) instead.
-  void replace(std::uint32_t p, std::uint8_t a, std::uint8_t b, std::uint8_t c) {
-    if (code_[p] != a) return;
+  bool replace(std::uint32_t p, std::uint8_t a, std::uint8_t b, std::uint8_t c) {
+    if (code_[p] != a) return false;
     const std::uint32_t n = next_of(p);
-    if (n == none || code_[n] != b) return;
+    if (n == none || code_[n] != b) return false;
     const std::uint32_t left = previous_of(p);
     const std::uint32_t right = next_of(n);
     // A left neighbour holding c was replaced just before, and the pair (b, a) between them went then.
@@ -243,51 +260,38 @@ struct token_compressor {
     live_[n / 64] &= ~(std::uint64_t{1} << (n % 64));
     code_[p] = c;
     code_[n] = c;
-    if (left != none) make(left, code_[left], left_count_);  // (x, c), or (c, c)
+    if (left != none) ++left_count_[code_[left]];  // (x, c), or (c, c)
     if (right != none) {
       const bool next_occurrence = code_[right] == a && [&] {
         const std::uint32_t after = next_of(right);
         return after != none && code_[after] == b;
       }();
-      if (!next_occurrence) make(p, code_[right], right_count_);
+      if (!next_occurrence) ++right_count_[code_[right]];
     }
+    return true;
   }
 
-  // A new pair at `position`: (other, c) in left_count_, (c, other) in right_count_.
-  void make(std::uint32_t position, std::uint8_t other, std::array<std::uint32_t, 256>& count) {
-    ++count[other];
-    made_.push_back({position, other, &count == &right_count_});
-  }
-
-  // The round's new pairs: counted, their lists appended to token_positions_ (a counting sort that keeps each
-  // list in increasing order), and pushed on the heap.
-  void file_new_pairs(std::uint8_t c) {
-    std::array<std::uint32_t, 256> left_at{}, right_at{};
-    auto at = static_cast<std::uint32_t>(token_positions_.size());
+  // The round's new pairs, (x, c) counted in left_count_[x] and (c, x) in right_count_[x]: their counts, pushed on
+  // the heap. Their occurrences need no list of their own: they are found from c's positions.
+  void push_new_pairs(std::uint8_t c) {
     for (int side = 0; side < 2; ++side) {
-      std::array<std::uint32_t, 256>& count = side == 0 ? left_count_ : right_count_;
-      std::array<std::uint32_t, 256>& slot = side == 0 ? left_at : right_at;
+      const std::array<std::uint32_t, 256>& count = side == 0 ? left_count_ : right_count_;
       for (std::size_t x = 0; x < 256; ++x) {
         if (count[x] == 0) continue;
         const std::uint32_t p =
             side == 0 ? pair_of(static_cast<std::uint8_t>(x), c) : pair_of(c, static_cast<std::uint8_t>(x));
-        slot[x] = at;
-        list_begin_[p] = at;
-        list_size_[p] = count[x];
         profit_[p] += static_cast<std::int32_t>(count[x]);
         heap_.push_back(entry(static_cast<std::uint32_t>(profit_[p]), p));
         std::push_heap(heap_.begin(), heap_.end());
-        at += count[x];
       }
     }
-    token_positions_.resize(at);
-    for (const made_pair& m : made_) token_positions_[(m.right ? right_at : left_at)[m.other]++] = m.position;
   }
 
-  struct made_pair {
-    std::uint32_t position;
-    std::uint8_t other;
-    bool right;
+  // Where a token code was placed: the positions its round replaced, in increasing order (some may have been
+  // replaced since), in name_positions_ or token_positions_.
+  struct code_positions {
+    bool in_names = false;
+    std::uint32_t begin = 0, count = 0;
   };
 
   std::uint8_t* code_ = nullptr;  // the symbols' bytes, rewritten in place
@@ -297,9 +301,9 @@ struct token_compressor {
   std::unique_ptr<std::int32_t[]> profit_;          // token_profit: occurrences of each pair
   std::unique_ptr<std::uint32_t[]> first_of_pair_;  // the lists of pairs of name bytes, in name_positions_
   std::vector<std::uint32_t> name_positions_;
-  std::unique_ptr<std::uint32_t[]> list_begin_, list_size_;  // the lists of pairs with a token code
-  std::vector<std::uint32_t> token_positions_;
-  std::vector<made_pair> made_;  // this round's new pairs, in the order they were made
+  std::unique_ptr<std::uint32_t[]> fill_;
+  std::vector<std::uint32_t> token_positions_;  // the positions of codes made from pairs with a token code
+  std::array<code_positions, 256> positions_{};
   std::array<std::uint32_t, 256> left_count_{}, right_count_{};
   std::vector<std::uint64_t> heap_;  // count << 16 | (0xffff - pair)
 };
