@@ -366,6 +366,21 @@ inline result<void> generate(const system_map& map, const options& o, generation
     t.addresses.assign(gen.symbol_addresses.begin(), gen.symbol_addresses.end());
   }
 
+  // kallsyms_seqs_of_names (sorted after the compression): strcmp order (ties by address, then by number: the
+  // number alone is both). Names are compared 8 bytes at a time, as big-endian keys padded with NULs (no name holds
+  // one): a stable sort on the keys of the names in number order, then each run of equal keys whose names go on
+  // sorted again on their next 8 bytes. The first keys are taken as the names are copied, while they are in cache.
+  const bool lto = v6_1 && o.lto_clang;
+  auto key_at = [&](std::uint32_t k, std::size_t depth) {
+    const std::string_view n = lto ? detail::lto_clean(gen.names[k]) : gen.names[k];
+    std::uint64_t head = 0;
+    for (std::size_t j = depth; j < depth + 8; ++j)
+      head = head << 8 | (j < n.size() ? static_cast<std::uint8_t>(n[j]) : 0u);
+    return detail::name_key{head, k};
+  };
+  std::vector<detail::name_key>& by_name = gen.name_keys;
+  std::vector<detail::name_key>& scratch = gen.name_scratch;
+  by_name.resize(count);
   // The compressor's input: type letter and name of each symbol, back to back.
   std::size_t total = 0;
   for (std::size_t k = 0; k < count; ++k) total += gen.names[k].size() + 1;
@@ -379,6 +394,7 @@ inline result<void> generate(const system_map& map, const options& o, generation
       gen.symbol_length[k] = static_cast<std::uint16_t>(gen.names[k].size() + 1);
       gen.symbol_bytes[at] = static_cast<std::uint8_t>(gen.types[k]);
       std::copy(gen.names[k].begin(), gen.names[k].end(), reinterpret_cast<char*>(gen.symbol_bytes.data() + at + 1));
+      by_name[k] = key_at(static_cast<std::uint32_t>(k), 0);
       at += gen.names[k].size() + 1;
     }
   }
@@ -412,21 +428,6 @@ inline result<void> generate(const system_map& map, const options& o, generation
     t.token_table.push_back('\0');
   }
 
-  // kallsyms_seqs_of_names: strcmp order (ties by address, then by number: the number alone is both). Names are
-  // compared 8 bytes at a time, as big-endian keys padded with NULs (no name holds one): a stable sort on the keys
-  // of the names in number order, then each run of equal keys whose names go on sorted again on their next 8 bytes.
-  const bool lto = v6_1 && o.lto_clang;
-  auto key_at = [&](std::uint32_t k, std::size_t depth) {
-    const std::string_view n = lto ? detail::lto_clean(gen.names[k]) : gen.names[k];
-    std::uint64_t head = 0;
-    for (std::size_t j = depth; j < depth + 8; ++j)
-      head = head << 8 | (j < n.size() ? static_cast<std::uint8_t>(n[j]) : 0u);
-    return detail::name_key{head, k};
-  };
-  std::vector<detail::name_key>& by_name = gen.name_keys;
-  std::vector<detail::name_key>& scratch = gen.name_scratch;
-  by_name.resize(count);
-  for (std::size_t k = 0; k < count; ++k) by_name[k] = key_at(static_cast<std::uint32_t>(k), 0);
   detail::sort_name_keys(by_name, scratch);
   struct pending_run {
     std::size_t begin, end, depth;  // by_name[begin, end) share their first `depth` + 8 bytes
