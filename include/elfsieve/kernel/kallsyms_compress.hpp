@@ -3,17 +3,18 @@
 // count over all symbols (the lowest pair number, first + 256 * second, among equal counts), and every symbol
 // then has its pairs replaced left to right, without overlap. It stops when no pair occurs any more.
 //
-// The kernel rescans every symbol for every code. Here every pair keeps the list of positions where it occurs, in
-// increasing order, and a code rewrites only those occurrences (Re-Pair's bookkeeping with the kernel's order of
-// codes and tie-breaks): time in proportion to the replacements, not to the symbols holding a pair. Why the lists
-// stay exact without ever removing an entry:
-//  - a position's pair is (its code, the code of the next live position); it only changes when one of the two
-//    becomes a newer code (a replacement), so an entry whose pair changed fails the check "still this pair" for
-//    good, and no position is listed twice under one pair;
-//  - the pairs a code creates all hold that code, so their lists are made in one round, where the occurrences are
-//    visited in increasing order: the lists come out sorted, which keeps a pair of two equal codes ("aaaa")
-//    replaced left to right exactly as the kernel's scan does;
-//  - a pair of two name bytes only loses occurrences, so its list is built once at the start.
+// The kernel rescans every symbol for every code. Here a code visits only positions where its pair may start, in
+// increasing order (Re-Pair's bookkeeping with the kernel's order of codes and tie-breaks): time in proportion to
+// the replacements and their neighbours, not to the symbols holding a pair. Where the positions come from:
+//  - a pair of two name bytes only loses occurrences, so its list is built once at the start (a counting sort of
+//    the positions by pair);
+//  - a pair holding a token code is found from the positions where that code was placed: the round that made it
+//    keeps the positions it replaced, in increasing order, over the front of its own list (or appended to a
+//    second array when that list was itself found this way). Every live occurrence of the code is among them.
+// Why no entry ever needs removing: a position's pair is (its code, the code of the next live position); it only
+// changes when one of the two becomes a newer code (a replacement), and a position absorbed by the run before it
+// takes the code of that round, so an entry that no longer holds the code or pair looked for is skipped for good.
+// Visiting in increasing order replaces a pair of two equal codes ("aaaa") left to right, as the kernel's scan does.
 #pragma once
 
 #include <algorithm>
