@@ -248,7 +248,7 @@ struct token_compressor {
   // before (an earlier position, visited first), replace it by c and say so. The counts change as the
   // kernel's forget_symbol / learn_symbol would change them: the old pairs touching the occurrence go, the pairs
   // with c come. A pair (c, x) is not made when x starts the next occurrence: that one makes (c, c) instead.
-  bool replace(std::uint32_t p, std::uint8_t a, std::uint8_t b, std::uint8_t c) {
+  [[gnu::always_inline]] bool replace(std::uint32_t p, std::uint8_t a, std::uint8_t b, std::uint8_t c) {
     if (code_[p] != a) return false;
     const std::uint32_t n = next_of(p);
     if (n == none || code_[n] != b) return false;
