@@ -2,6 +2,9 @@
 // `nm -n VMLINUX | scripts/mksysmap | scripts/kallsyms FLAGS` prints for Linux 6.1 or 6.12, without nm or a
 // temporary System.map. The other modes (--verify, --dump, --diff, --module) live in their own headers.
 #include <getopt.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <cerrno>
 #include <cstddef>
@@ -181,6 +184,12 @@ const char* mode_option(kallsyms_mode m) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#if defined(__GLIBC__)
+  // One short run whose big arrays come and go (the System.map's sort rows, then the generation's): kept in the
+  // heap instead of a fresh mapping each, a freed array's pages serve the next one without faulting again.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 128 << 20);
+#endif
   elfsieve::install_truncation_guard();
   tool::set_program_name(argc, argv);
   enum : int {
