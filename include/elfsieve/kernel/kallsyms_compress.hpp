@@ -73,15 +73,21 @@ struct token_compressor {
 
     // learn_symbol over every symbol and insert_real_symbols_in_table, then the occurrence lists of the pairs of
     // name bytes (a counting sort of the positions by pair: each list in increasing order).
+    std::array<std::uint8_t, 256> used{};
     for (std::size_t i = 0; i < start.size(); ++i) {
       const std::uint8_t* s = code_ + start[i];
       const std::size_t n = length[i];
-      for (std::size_t k = 0; k < n; ++k) {
-        codes.pair[s[k]][0] = s[k];
-        codes.length[s[k]] = 1;
+      if (n > 0) used[s[n - 1]] = 1;
+      for (std::size_t k = 0; k + 1 < n; ++k) {
+        used[s[k]] = 1;
+        ++profit_[pair_of(s[k], s[k + 1])];
       }
-      for (std::size_t k = 0; k + 1 < n; ++k) ++profit_[pair_of(s[k], s[k + 1])];
     }
+    for (std::size_t b = 0; b < 256; ++b)
+      if (used[b] != 0) {
+        codes.pair[b][0] = static_cast<std::uint8_t>(b);
+        codes.length[b] = 1;
+      }
     std::uint32_t total = 0;
     for (std::size_t p = 0; p < pairs; ++p) {
       first_of_pair_[p] = total;

@@ -324,6 +324,7 @@ inline result<void> generate(const system_map& map, const options& o, generation
     gen.symbol_addresses[k] = s.address;
     gen.absolute[k] = abs ? 1 : 0;
   }
+  std::vector<sort_key>().swap(keys);  // its pages serve the arrays that follow
 
   tables& t = gen.tables;
   t = tables{};
