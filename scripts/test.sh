@@ -21,7 +21,10 @@ python3 scripts/check-layers.py include
 mapfile -t sources < <(git ls-files 'include/*.hpp' 'examples/*.cpp' 'examples/*.hpp' 'tests/*.cpp' 'tests/*.hpp' \
   'fuzz/*.cpp' 'bench/*.cpp' 'bench/*.hpp' | grep -v '^tests/data/')
 clang-format-14 --dry-run -Werror "${sources[@]}"
-fuzz_seconds=${ELFSIEVE_FUZZ_SECONDS:-60}
+fuzz_seconds=${ELFSIEVE_FUZZ_SECONDS:-30}
+# The kernel's scripts/ taken from Debian's linux-source tarballs (and scripts/kallsyms built from them) are
+# extracted once for both builds, not once per build (tests/support/kernel_sources.hpp).
+export ELFSIEVE_KERNEL_SCRIPTS_DIR=$root/build/kernel-scripts
 
 configure_and_build() {
   local dir=$1

@@ -3,6 +3,8 @@
 // from Debian's linux-source-6.1 / -6.12 when installed).
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -291,17 +293,18 @@ TEST_CASE("kallsyms_generate.random_maps_equal_scripts_kallsyms", "[kallsyms][ke
       WARN("/usr/src/linux-source-" << version << ".tar.xz is not installed: random maps not compared for " << version);
       continue;
     }
-    const auto dir = scripts.parent_path() / ("kallsyms-random-" + version);
+    // The same binary as tests/tools/kallsyms_reference.sh builds (kernel_sources.hpp).
+    const auto dir = scripts.parent_path() / ("kallsyms-" + version);
     std::filesystem::create_directories(dir);
     const auto binary = dir / "kallsyms";
     if (!std::filesystem::exists(binary)) {
-      std::vector<std::string> cc = {"cc", "-O2", "-o", binary.string() + ".tmp",
-                                     (scripts / "scripts/kallsyms.c").string()};
+      const auto tmp = binary.string() + ".tmp." + std::to_string(::getpid());
+      std::vector<std::string> cc = {"cc", "-O2", "-o", tmp, (scripts / "scripts/kallsyms.c").string()};
       if (version != "6.1") cc.insert(cc.begin() + 1, {"-I", (scripts / "scripts/include").string()});
       const auto built = run_process(cc);
       INFO(built.err);
       REQUIRE(built.ok());
-      std::filesystem::rename(binary.string() + ".tmp", binary);
+      std::filesystem::rename(tmp, binary);
     }
     const kernel_version v = version == "6.1" ? kernel_version::v6_1 : kernel_version::v6_12;
     std::mt19937 random(7);

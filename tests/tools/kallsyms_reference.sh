@@ -6,47 +6,57 @@
 # with scripts/kallsyms.c (and 6.12's scripts/include/) taken from Debian's linux-source-6.1 / -6.12 packages
 # (/usr/src/linux-source-<v>.tar.xz) and compiled here with cc. Where scripts/kallsyms fails (a value out of range
 # in relative mode), elfsieve-kallsyms must fail too, with the same words.
-# Usage: kallsyms_reference.sh ELFSIEVE_KALLSYMS SOURCE_DIR WORK_DIR
+# Usage: kallsyms_reference.sh ELFSIEVE_KALLSYMS SOURCE_DIR WORK_DIR [KERNEL_SCRIPTS_DIR]
 # Exit status: 0 all equal, 1 a difference, 77 (SKIP_RETURN_CODE) when neither source package is installed.
 set -euo pipefail
 tool=$1
 source_dir=$2
 work=$3
+scripts_dir=${4:-$work}
 export LC_ALL=C
 mkdir -p "$work"
 
-# scripts/ of version $1 extracted (once) into $work/kernel-$1, scripts/kallsyms built there; empty when the
-# package is missing.
+# scripts/ of version $1 extracted (once) into $base/kernel-scripts-$1 and scripts/kallsyms built (once) as
+# $base/kallsyms-$1/kallsyms, where $base is $ELFSIEVE_KERNEL_SCRIPTS_DIR when set (scripts/test.sh shares one across
+# its two builds), else KERNEL_SCRIPTS_DIR (the C++ tests' work directory), else WORK_DIR: the places and names tests/support/kernel_sources.hpp uses. Each is made under a
+# private name and renamed into place, so the C++ tests running at the same time never see half of it. Prints the
+# version when ready; nothing when the package is missing.
+base=${ELFSIEVE_KERNEL_SCRIPTS_DIR:-$scripts_dir}
+mkdir -p "$base"
 prepare_kernel() {
-  local version=$1 tarball=/usr/src/linux-source-$1.tar.xz dir=$work/kernel-$1
-  if [[ ! -x $dir/kallsyms ]]; then
+  local version=$1 tarball=/usr/src/linux-source-$1.tar.xz
+  local scripts=$base/kernel-scripts-$1 bin=$base/kallsyms-$1
+  if [[ ! -f $scripts/scripts/kallsyms.c ]]; then
     [[ -f $tarball ]] || return 0
-    local tmp=$dir.tmp.$$ top=linux-source-$version
+    local tmp=$scripts.tmp.$$ top=linux-source-$version
     rm -rf "$tmp"
     mkdir -p "$tmp"
     local members=("$top/scripts/kallsyms.c" "$top/scripts/mksysmap")
     [[ $version == 6.1 ]] || members+=("$top/scripts/include")
     tar -xJf "$tarball" -C "$tmp" --strip-components=1 "${members[@]}"
-    local includes=()
-    [[ $version == 6.1 ]] || includes=(-I "$tmp/scripts/include")
-    cc -O2 "${includes[@]}" -o "$tmp/kallsyms" "$tmp/scripts/kallsyms.c"
-    rm -rf "$dir"
-    mv "$tmp" "$dir"
+    mv -T "$tmp" "$scripts" 2>/dev/null || rm -rf "$tmp"
   fi
-  echo "$dir"
+  if [[ ! -x $bin/kallsyms ]]; then
+    local includes=()
+    [[ $version == 6.1 ]] || includes=(-I "$scripts/scripts/include")
+    mkdir -p "$bin"
+    cc -O2 "${includes[@]}" -o "$bin/kallsyms.tmp.$$" "$scripts/scripts/kallsyms.c"
+    mv "$bin/kallsyms.tmp.$$" "$bin/kallsyms"
+  fi
+  echo "$version"
 }
 
 # The kernel's pipeline for version $1 on vmlinux $2 with flags $3...: the .S on stdout, its status returned.
 reference() {
-  local version=$1 vmlinux=$2 dir=$work/kernel-$1
+  local version=$1 vmlinux=$2 scripts=$base/kernel-scripts-$1/scripts
   shift 2
   local map=$work/System.map.$version
   if [[ $version == 6.1 ]]; then
-    NM=nm sh "$dir/scripts/mksysmap" "$vmlinux" "$map" 2>/dev/null
+    NM=nm sh "$scripts/mksysmap" "$vmlinux" "$map" 2>/dev/null
   else
-    nm -n "$vmlinux" | sed -f "$dir/scripts/mksysmap" >"$map"
+    nm -n "$vmlinux" | sed -f "$scripts/mksysmap" >"$map"
   fi
-  "$dir/kallsyms" "$@" "$map"
+  "$base/kallsyms-$version/kallsyms" "$@" "$map"
 }
 
 # The flags scripts/link-vmlinux.sh passes for a configuration file.
