@@ -14,6 +14,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "elfsieve/io/mapped_file.hpp"
 #include "elfsieve/io/truncation_guard.hpp"
@@ -115,6 +116,7 @@ int run_generate(const kallsyms_cli& cli) {
   const char* path = cli.files[0];
   auto mapped = elfsieve::mapped_file::open(path);
   if (!mapped) return fail(path, mapped.error());
+  namespace ks = elfsieve::kernel::kallsyms;
   elfsieve::kernel::system_map map;
   if (auto r = elfsieve::kernel::read_system_map(mapped->bytes(), cli.options.version, map); !r)
     return fail(path, r.error());
@@ -122,22 +124,20 @@ int run_generate(const kallsyms_cli& cli) {
   if (cli.mode == kallsyms_mode::system_map) {
     elfsieve::kernel::append_system_map(map, out);
   } else {
-    elfsieve::kernel::kallsyms::generation g;
-    auto r = elfsieve::kernel::kallsyms::generate(map, cli.options, g);
+    ks::generation g;
+    auto r = ks::generate(std::move(map), cli.options, g);
     for (std::string_view name : g.too_long)
       std::fprintf(stderr, "%s: %s: warning: symbol %.*s too long for kallsyms (%zu >= %zu); left out\n", program_name,
-                   path, static_cast<int>(name.size()), name.data(), name.size(),
-                   elfsieve::kernel::kallsyms::ksym_name_len);
+                   path, static_cast<int>(name.size()), name.data(), name.size(), ks::ksym_name_len);
     if (!r) return generation_failed(path, r.error(), g);
     // 6.1's text is made from the tables alone, which hold everything read from the image: checked now, it goes
     // out in chunks. 6.12's comments read the names in the image again, so that text is checked whole first.
-    const bool streamed = cli.options.version == elfsieve::kernel::kallsyms::kernel_version::v6_1;
+    const bool streamed = cli.options.version == ks::kernel_version::v6_1;
     if (streamed) {
       if (auto intact = mapped->check_intact(); !intact) return fail(path, intact.error());
     }
-    elfsieve::kernel::kallsyms::write_assembly(
-        g, cli.options, out, streamed ? std::size_t{256} << 10 : std::numeric_limits<std::size_t>::max(),
-        [](std::string_view chunk) { std::fwrite(chunk.data(), 1, chunk.size(), stdout); });
+    ks::write_assembly(g, cli.options, out, streamed ? std::size_t{256} << 10 : std::numeric_limits<std::size_t>::max(),
+                       [](std::string_view chunk) { std::fwrite(chunk.data(), 1, chunk.size(), stdout); });
   }
   // Nothing read from a file that shrank meanwhile is printed.
   if (auto intact = mapped->check_intact(); !intact) return fail(path, intact.error());

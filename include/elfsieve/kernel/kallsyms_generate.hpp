@@ -33,6 +33,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <span>
@@ -163,6 +164,28 @@ struct address_range {
   [[nodiscard]] constexpr bool holds(std::uint64_t a) const noexcept { return a >= start && a <= end; }
 };
 
+// symbol_valid without --all-symbols: is the symbol left out for lying outside the text and init text ranges (or on
+// the end of one, not being its end symbol)? 6.12 keeps the __start_ and __stop_ section boundaries anywhere.
+[[nodiscard]] constexpr bool outside_text(std::uint64_t address, std::string_view name, kernel_version version,
+                                          const address_range& text, const address_range& inittext) noexcept {
+  if (version != kernel_version::v6_1 && (has_prefix(name, "__start_") || has_prefix(name, "__stop_"))) return false;
+  if (!text.holds(address) && !inittext.holds(address)) return true;
+  return (address == text.end && name != "_etext") || (address == inittext.end && name != "_einittext");
+}
+
+// The symbols check_symbol_range reads the ranges from (the last one of each name, in map order, wins).
+enum class range_symbol : std::uint8_t { none, stext, etext, sinittext, einittext, per_cpu_start, per_cpu_end };
+[[nodiscard]] constexpr range_symbol range_symbol_of(std::string_view n) noexcept {
+  if (n.size() < 6 || n[0] != '_') return range_symbol::none;
+  if (n == "_stext") return range_symbol::stext;
+  if (n == "_etext") return range_symbol::etext;
+  if (n == "_sinittext") return range_symbol::sinittext;
+  if (n == "_einittext") return range_symbol::einittext;
+  if (n == "__per_cpu_start") return range_symbol::per_cpu_start;
+  if (n == "__per_cpu_end") return range_symbol::per_cpu_end;
+  return range_symbol::none;
+}
+
 // A name the structured reading handles as the kernel's line parser would: none of the characters that split or
 // end its fields (6.1: white space, and more than 2048 bytes; 6.12: a newline), not empty for 6.1's %s.
 [[nodiscard]] constexpr bool plain_name(std::string_view name, kernel_version version) noexcept {
@@ -239,10 +262,11 @@ inline result<void> read_kallsyms_map(const system_map& map, kernel_version vers
   return {};
 }
 
-// scripts/kallsyms on `map` with options `o`: fills gen (tables and the arrays the .S writer reads). Errors: those
-// of read_kallsyms_map, errc::kallsyms_no_valid_symbol (6.1, nothing left), errc::kallsyms_value_out_of_range
-// (base-relative; gen.failing_symbol names the symbol).
-inline result<void> generate(const system_map& map, const options& o, generation& gen) {
+namespace detail {
+
+// generate() below; `release`, when given, is the map itself, emptied (its array freed) once the kept symbols are
+// read from it, so that the compressor's arrays take its pages instead of new ones.
+inline result<void> generate(const system_map& map, const options& o, generation& gen, system_map* release) {
   const kernel_version version = o.version;
   const bool v6_1 = version == kernel_version::v6_1;
   std::vector<std::uint32_t>& read = gen.order;
@@ -250,18 +274,19 @@ inline result<void> generate(const system_map& map, const options& o, generation
   const std::vector<map_entry>& entries = map.entries;
 
   // check_symbol_range: the last symbol of each name wins.
-  detail::address_range text_range, inittext_range;
-  detail::address_range percpu{std::numeric_limits<std::uint64_t>::max(), 0};
+  address_range text_range, inittext_range;
+  address_range percpu{std::numeric_limits<std::uint64_t>::max(), 0};
   for (std::uint32_t i : read) {
     const map_entry& s = entries[i];
-    const std::string_view n = s.name;
-    if (n.size() < 6 || n[0] != '_') continue;
-    if (n == "_stext") text_range.start = s.address;
-    else if (n == "_etext") text_range.end = s.address;
-    else if (n == "_sinittext") inittext_range.start = s.address;
-    else if (n == "_einittext") inittext_range.end = s.address;
-    else if (n == "__per_cpu_start") percpu.start = s.address;
-    else if (n == "__per_cpu_end") percpu.end = s.address;
+    switch (range_symbol_of(s.name)) {
+      case range_symbol::none: break;
+      case range_symbol::stext: text_range.start = s.address; break;
+      case range_symbol::etext: text_range.end = s.address; break;
+      case range_symbol::sinittext: inittext_range.start = s.address; break;
+      case range_symbol::einittext: inittext_range.end = s.address; break;
+      case range_symbol::per_cpu_start: percpu.start = s.address; break;
+      case range_symbol::per_cpu_end: percpu.end = s.address; break;
+    }
   }
 
   // shrink_table (symbol_valid), then make_percpus_absolute (type 'A'), then sort_symbols.
@@ -278,18 +303,10 @@ inline result<void> generate(const system_map& map, const options& o, generation
   auto made_absolute = [&](const map_entry& s) { return absolute_percpu && percpu.holds(s.address); };
   for (std::uint32_t i : read) {
     const map_entry& s = entries[i];
-    if (!o.all_symbols) {
-      const bool boundary = !v6_1 && (detail::has_prefix(s.name, "__start_") || detail::has_prefix(s.name, "__stop_"));
-      if (!boundary) {
-        if (!text_range.holds(s.address) && !inittext_range.holds(s.address)) continue;
-        if ((s.address == text_range.end && s.name != "_etext") ||
-            (s.address == inittext_range.end && s.name != "_einittext"))
-          continue;
-      }
-    }
+    if (!o.all_symbols && outside_text(s.address, s.name, version, text_range, inittext_range)) continue;
     const bool weak = !made_absolute(s) && (s.type == 'w' || s.type == 'W');
-    keys.push_back({s.address, i, static_cast<std::uint16_t>(detail::leading_underscores(s.name)),
-                    static_cast<std::uint8_t>(weak), static_cast<std::uint8_t>(detail::linker_script_like(s.name))});
+    keys.push_back({s.address, i, static_cast<std::uint16_t>(leading_underscores(s.name)),
+                    static_cast<std::uint8_t>(weak), static_cast<std::uint8_t>(linker_script_like(s.name))});
   }
   if (keys.empty() && v6_1) return make_error(errc::kallsyms_no_valid_symbol);
   const std::size_t count = keys.size();
@@ -325,6 +342,7 @@ inline result<void> generate(const system_map& map, const options& o, generation
     gen.absolute[k] = abs ? 1 : 0;
   }
   std::vector<sort_key>().swap(keys);  // its pages serve the arrays that follow
+  if (release != nullptr) std::vector<map_entry>().swap(release->entries);
 
   tables& t = gen.tables;
   t = tables{};
@@ -463,6 +481,21 @@ inline result<void> generate(const system_map& map, const options& o, generation
   return {};
 }
 
+}  // namespace detail
+
+// scripts/kallsyms on `map` with options `o`: fills gen (tables and the arrays the .S writer reads). Errors: those
+// of read_kallsyms_map, errc::kallsyms_no_valid_symbol (6.1, nothing left), errc::kallsyms_value_out_of_range
+// (base-relative; gen.failing_symbol names the symbol). gen.order holds indices into map.entries.
+inline result<void> generate(const system_map& map, const options& o, generation& gen) {
+  return detail::generate(map, o, gen, nullptr);
+}
+
+// The same for a map that is not needed afterwards: its array is freed as soon as the kept symbols are copied out
+// (the names stay views into the image), so the largest array of a run is gone before the compressor makes its own.
+inline result<void> generate(system_map&& map, const options& o, generation& gen) {
+  return detail::generate(map, o, gen, &map);
+}
+
 namespace detail {
 
 // printf("%#llx"): "0" for zero, else "0x" and lowercase digits.
@@ -491,25 +524,41 @@ inline void append_text_relative(std::string& out, std::uint64_t text, std::uint
   out.push_back('\n');
 }
 
+// ", 0x00" to ", 0xff", 8 bytes apart: each byte of a .byte line is one 8-byte copy, whose last 2 bytes the next
+// copy (or nothing, past the end of the line) overwrites.
+struct byte_items {
+  std::array<char, 256 * 8> text{};
+  constexpr byte_items() {
+    constexpr std::string_view digits = "0123456789abcdef";
+    for (std::size_t b = 0; b < 256; ++b) {
+      char* item = text.data() + 8 * b;
+      item[0] = ',';
+      item[1] = ' ';
+      item[2] = '0';
+      item[3] = 'x';
+      item[4] = digits[b >> 4];
+      item[5] = digits[b & 15];
+    }
+  }
+};
+inline constexpr byte_items byte_item_table{};
+
 // "\t.byte 0x12, 0x34, ..." of n bytes (no newline), through a buffer on the stack.
 inline void append_byte_line(std::string& out, const std::uint8_t* bytes, std::size_t n) {
-  static constexpr char digits[] = "0123456789abcdef";
-  char line[6 * 64];
   constexpr std::string_view head = "\t.byte ";
+  char line[6 * 64 + 8];
   std::size_t used = head.copy(line, head.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    if (used > sizeof line - 6) {
+  if (n > 0) {
+    std::memcpy(line + used, byte_item_table.text.data() + 8 * std::size_t{bytes[0]} + 2, 4);  // no ", "
+    used += 4;
+  }
+  for (std::size_t i = 1; i < n; ++i) {
+    if (used > sizeof line - 8) {
       out.append(line, used);
       used = 0;
     }
-    if (i > 0) {
-      line[used++] = ',';
-      line[used++] = ' ';
-    }
-    line[used++] = '0';
-    line[used++] = 'x';
-    line[used++] = digits[bytes[i] >> 4];
-    line[used++] = digits[bytes[i] & 15];
+    std::memcpy(line + used, byte_item_table.text.data() + 8 * std::size_t{bytes[i]}, 8);
+    used += 6;
   }
   out.append(line, used);
 }
