@@ -63,6 +63,7 @@ struct token_compressor {
       fill_ = std::make_unique_for_overwrite<std::uint32_t[]>(pairs);
     }
     std::fill_n(profit_.get(), pairs, 0);
+    // Position `size` is live and a boundary: bit scans stop there without a bounds check.
     live_.assign(size / 64 + 1, 0);
     boundary_.assign(size / 64 + 1, 0);
     for (std::size_t i = 0; i < start.size(); ++i) {
@@ -70,29 +71,30 @@ struct token_compressor {
       mark_boundary(start[i]);
       mark_boundary(std::size_t{start[i]} + length[i]);
     }
+    mark_live(size, size + 1);
+    mark_boundary(size);
 
     // learn_symbol over every symbol and insert_real_symbols_in_table, then the occurrence lists of the pairs of
     // name bytes (a counting sort of the positions by pair: each list in increasing order).
+    // A byte is used if it ends a symbol or starts a pair (marked while the pairs are summed below).
     std::array<std::uint8_t, 256> used{};
     for (std::size_t i = 0; i < start.size(); ++i) {
       const std::uint8_t* s = code_ + start[i];
       const std::size_t n = length[i];
       if (n > 0) used[s[n - 1]] = 1;
-      for (std::size_t k = 0; k + 1 < n; ++k) {
-        used[s[k]] = 1;
-        ++profit_[pair_of(s[k], s[k + 1])];
-      }
+      for (std::size_t k = 0; k + 1 < n; ++k) ++profit_[pair_of(s[k], s[k + 1])];
+    }
+    std::uint32_t total = 0;
+    for (std::size_t p = 0; p < pairs; ++p) {
+      first_of_pair_[p] = total;
+      total += static_cast<std::uint32_t>(profit_[p]);
+      if (profit_[p] != 0) used[p & 0xff] = 1;
     }
     for (std::size_t b = 0; b < 256; ++b)
       if (used[b] != 0) {
         codes.pair[b][0] = static_cast<std::uint8_t>(b);
         codes.length[b] = 1;
       }
-    std::uint32_t total = 0;
-    for (std::size_t p = 0; p < pairs; ++p) {
-      first_of_pair_[p] = total;
-      total += static_cast<std::uint32_t>(profit_[p]);
-    }
     first_of_pair_[pairs] = total;
     name_positions_.resize(total);
     {
@@ -131,7 +133,12 @@ struct token_compressor {
           // The positions are scattered over the names: ask for one a few ahead while this one is replaced.
           if (k + prefetch_distance < listed) prefetch(code_ + list[k + prefetch_distance]);
           const std::uint32_t at = list[k];
-          if (replace(at, a, b, c)) list[replaced++] = at;
+          // A name byte is never a token code: a position holding a and the next one b were never replaced, so
+          // both are live, and the next one is in the same symbol, as it was when the position was listed.
+          if (code_[at] == a && code_[at + 1] == b) {
+            replace_at(at, at + 1, a, b, c);
+            list[replaced++] = at;
+          }
         }
         positions_[c] = {true, first_of_pair_[best], replaced};
       } else {
@@ -153,11 +160,19 @@ struct token_compressor {
       push_new_pairs(c);
     }
 
-    // The symbols' live codes, moved to the front of each symbol.
+    // The symbols' live codes, moved to the front of each symbol: the set bits of live_ in [start, end), a word at a
+    // time.
     for (std::size_t i = 0; i < start.size(); ++i) {
-      std::size_t out = start[i];
-      for (std::size_t k = start[i], end = k + length[i]; k < end; k = live_from(k + 1)) code_[out++] = code_[k];
-      length[i] = static_cast<std::uint16_t>(out - start[i]);
+      const std::size_t begin = start[i], end = begin + length[i];
+      std::size_t out = begin;
+      for (std::size_t word = begin / 64; word * 64 < end; ++word) {
+        std::uint64_t bits = live_[word];
+        if (word == begin / 64) bits &= ~std::uint64_t{0} << (begin % 64);
+        if ((word + 1) * 64 > end) bits &= (std::uint64_t{1} << (end % 64)) - 1;  // end % 64 != 0 here
+        for (; bits != 0; bits &= bits - 1)
+          code_[out++] = code_[word * 64 + static_cast<std::size_t>(std::countr_zero(bits))];
+      }
+      length[i] = static_cast<std::uint16_t>(out - begin);
     }
     return codes;
   }
@@ -215,23 +230,18 @@ struct token_compressor {
       begin += bits;
     }
   }
-  // The first live position from `position` on, in any symbol; size_ when there is none.
+  // The first live position from `position` (at most size_) on, in any symbol; size_ when there is none.
   [[nodiscard]] std::size_t live_from(std::size_t position) const noexcept {
     std::size_t word = position / 64;
-    if (word >= live_.size()) return size_;
     std::uint64_t bits = live_[word] & (~std::uint64_t{0} << (position % 64));
-    while (bits == 0) {
-      if (++word >= live_.size()) return size_;
-      bits = live_[word];
-    }
+    while (bits == 0) bits = live_[++word];  // the bit of size_ ends the scan
     return word * 64 + static_cast<std::size_t>(std::countr_zero(bits));
   }
-  void mark_boundary(std::size_t position) {
-    if (position < size_) boundary_[position / 64] |= std::uint64_t{1} << (position % 64);
-  }
-  // A symbol starts at `position`, or it is past the end of one (a symbol's last run is followed by a boundary).
+  void mark_boundary(std::size_t position) { boundary_[position / 64] |= std::uint64_t{1} << (position % 64); }
+  // A symbol starts at `position`, or it is past the end of one (a symbol's last run is followed by a boundary), or
+  // it is size_.
   [[nodiscard]] bool boundary(std::size_t position) const noexcept {
-    return position >= size_ || ((boundary_[position / 64] >> (position % 64)) & 1) != 0;
+    return ((boundary_[position / 64] >> (position % 64)) & 1) != 0;
   }
   static constexpr std::uint32_t none = 0xffffffffu;
   [[nodiscard]] std::uint32_t next_of(std::uint32_t position) const noexcept {
@@ -258,6 +268,12 @@ struct token_compressor {
     if (code_[p] != a) return false;
     const std::uint32_t n = next_of(p);
     if (n == none || code_[n] != b) return false;
+    replace_at(p, n, a, b, c);
+    return true;
+  }
+  // The replacement of the occurrence of (a, b) at live positions p and n, the next one.
+  [[gnu::always_inline]] void replace_at(std::uint32_t p, std::uint32_t n, std::uint8_t a, std::uint8_t b,
+                                         std::uint8_t c) {
     const std::uint32_t left = previous_of(p);
     const std::uint32_t right = next_of(n);
     // A left neighbour holding c was replaced just before, and the pair (b, a) between them went then.
@@ -275,7 +291,6 @@ struct token_compressor {
       }();
       if (!next_occurrence) ++right_count_[code_[right]];
     }
-    return true;
   }
 
   // The round's new pairs, (x, c) counted in left_count_[x] and (c, x) in right_count_[x]: their counts, pushed on
