@@ -180,6 +180,39 @@ TEST_CASE("kallsyms_generate.undefined_weak_object_line", "[kallsyms][kernel]") 
   CHECK(r.error().detail == 1u);
 }
 
+// A name holding white space (or, for 6.12, a newline) is one scripts/kallsyms would read as two fields: refused
+// with its line, wherever the byte is (the test runs 8 bytes at a time, then byte by byte); bytes above 0x80 and
+// the other control bytes are no white space.
+TEST_CASE("kallsyms_generate.names_the_line_parser_would_split", "[kallsyms][kernel]") {
+  for (std::size_t length : {1u, 7u, 8u, 9u, 16u, 23u, 40u}) {
+    for (std::size_t at = 0; at < length; ++at) {
+      for (const char space : {' ', '\t', '\n', '\v', '\f', '\r', '\x01', '\x1f', '!', '\x80', '\xa0', '\xff'}) {
+        std::string name(length, 'x');
+        name[at] = space;
+        hand_map m;
+        m.add(0x1000, 'T', "_stext").add(0x1001, 'T', "before").add(0x1002, 'T', name).add(0x2000, 'T', "_etext");
+        for (kernel_version v : {kernel_version::v6_1, kernel_version::v6_12}) {
+          const bool splits = v == kernel_version::v6_1
+                                  ? std::string_view(" \t\n\v\f\r").find(space) != std::string_view::npos
+                                  : space == '\n';
+          INFO("length " << length << ", byte " << int(static_cast<unsigned char>(space)) << " at " << at
+                         << (v == kernel_version::v6_1 ? ", 6.1" : ", 6.12"));
+          generation g;
+          auto r = generate(m.map, opts(v), g);
+          if (splits) {
+            REQUIRE_FALSE(r.has_value());
+            CHECK(r.error().code == errc::kallsyms_unsupported_name);
+            CHECK(r.error().detail == 3u);
+          } else {
+            REQUIRE(r.has_value());
+            CHECK(g.tables.num_syms == 4);
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("kallsyms_generate.percpu_absolute", "[kallsyms][kernel]") {
   hand_map m;
   m.add(0x0, 'D', "__per_cpu_start")

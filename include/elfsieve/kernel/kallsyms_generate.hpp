@@ -39,6 +39,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -191,9 +192,19 @@ enum class range_symbol : std::uint8_t { none, stext, etext, sinittext, einittex
 [[nodiscard]] constexpr bool plain_name(std::string_view name, kernel_version version) noexcept {
   if (version == kernel_version::v6_12) return name.find('\n') == std::string_view::npos;
   if (name.empty() || name.size() > 4 * ksym_name_len) return false;
-  // White space is at most ' ': one comparison per byte (vectorised) decides for almost every name.
+  // White space is at most ' ': whether any byte is below 0x21 decides for almost every name, 8 bytes at a time
+  // (the "has a byte less than n" test, exact for n <= 128).
+  constexpr std::uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
   bool low = false;
-  for (char c : name) low |= static_cast<unsigned char>(c) <= ' ';
+  std::size_t at = 0;
+  if (!std::is_constant_evaluated()) {
+    for (; at + 8 <= name.size() && !low; at += 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, name.data() + at, 8);
+      low = ((w - ones * 0x21) & ~w & highs) != 0;
+    }
+  }
+  for (; at < name.size() && !low; ++at) low = static_cast<unsigned char>(name[at]) <= ' ';
   if (!low) return true;
   for (char c : name)
     if (c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r') return false;
