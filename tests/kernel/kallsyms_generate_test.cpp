@@ -34,7 +34,7 @@ struct hand_map {
   }
   hand_map& add(std::uint64_t address, char type, std::string name) {
     storage.push_back(std::move(name));
-    map.entries.push_back({address, type, storage.back()});
+    map.entries.push_back({.address = address, .type = type, .name = storage.back()});
     return *this;
   }
 };

@@ -2,6 +2,7 @@
 // to `nm -n | sed -f scripts/mksysmap` of linux-source-6.12 (GNU nm and sed as the oracle).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -89,6 +90,31 @@ TEST_CASE("system_map.equals_nm_and_the_6_12_sed_script", "[kallsyms][kernel]") 
     // The 6.12 filter drops everything 6.1's does, and more.
     CHECK(ours.size() <= system_map_text(bytes, kernel_version::v6_1).size());
   }
+}
+
+// nm -n's order on every corpus object, modules and object files included: their many symbols at value 0 (section
+// offsets) are the long runs of equal values that names, then symbol numbers, order.
+TEST_CASE("system_map.equals_nm_n_and_the_6_12_sed_script_on_every_corpus_object", "[kallsyms][kernel]") {
+  const auto scripts = kernel_scripts("6.12");
+  if (scripts.empty()) {
+    WARN("/usr/src/linux-source-6.12.tar.xz is not installed (Debian package linux-source-6.12): skipped");
+    return;
+  }
+  std::size_t compared = 0, lines = 0;
+  for (const auto& o : corpus_objects()) {
+    INFO(o.name);
+    const auto r = run_process({"sh", "-c", "nm -n \"$1\" | sed -f \"$2\"", "sh", o.path.string(),
+                                (scripts / "scripts" / "mksysmap").string()});
+    if (!r.ok() || !r.err.empty()) continue;  // nm refuses it, or finds no symbols
+    const auto bytes = read_bytes(o.path);
+    const std::string ours = system_map_text(bytes, kernel_version::v6_12);
+    INFO(first_difference(ours, r.out));
+    CHECK(ours == r.out);
+    ++compared;
+    lines += static_cast<std::size_t>(std::count(ours.begin(), ours.end(), '\n'));
+  }
+  INFO(compared << " objects, " << lines << " lines");
+  CHECK(compared >= 20);
 }
 
 TEST_CASE("system_map.mksysmap_rules", "[kallsyms][kernel]") {

@@ -129,32 +129,33 @@ namespace detail {
 // sort of (key, name, index) gives nm's order, and rows are permuted in place (a listing of a vmlinux then costs
 // its rows and a small array of name keys; no more memory than eu-nm's whole process).
 
-// In-place most-significant-digit radix sort (American flag sort) of rows[0, n) on `value`, one byte at a time from
-// `shift` down, skipping the bytes in which the keys do not differ; parts too small to repay a 256-bucket pass by
-// comparisons.
-inline void radix_sort_values(nm_row* rows, std::size_t n, unsigned shift) {
+// In-place most-significant-digit radix sort (American flag sort) of rows[0, n) on the 64-bit key `key(row)`, one
+// byte at a time from `shift` down, skipping the bytes in which the keys do not differ; parts too small to repay a
+// 256-bucket pass by comparisons.
+template <class Row, class Key>
+void radix_sort_by(Row* rows, std::size_t n, unsigned shift, const Key& key) {
   while (true) {
     if (n < 384) {
-      std::sort(rows, rows + n, [](const nm_row& a, const nm_row& b) { return a.value < b.value; });
+      std::sort(rows, rows + n, [&key](const Row& a, const Row& b) { return key(a) < key(b); });
       return;
     }
     std::uint64_t differs = 0;
-    for (std::size_t i = 1; i < n; ++i) differs |= rows[i].value ^ rows[0].value;
+    for (std::size_t i = 1; i < n; ++i) differs |= key(rows[i]) ^ key(rows[0]);
     differs &= shift >= 56 ? ~std::uint64_t{0} : (std::uint64_t{1} << (shift + 8)) - 1;
     if (differs == 0) return;
     shift = static_cast<unsigned>(63 - std::countl_zero(differs)) / 8 * 8;
     std::array<std::size_t, 257> start{};
-    for (std::size_t i = 0; i < n; ++i) ++start[((rows[i].value >> shift) & 0xff) + 1];
+    for (std::size_t i = 0; i < n; ++i) ++start[((key(rows[i]) >> shift) & 0xff) + 1];
     for (std::size_t d = 1; d < start.size(); ++d) start[d] += start[d - 1];
     std::array<std::size_t, 256> next{};
     std::copy(start.begin(), start.end() - 1, next.begin());
     for (std::size_t d = 0; d < 256; ++d) {  // swap every row into its bucket
       while (next[d] < start[d + 1]) {
-        nm_row r = rows[next[d]];
-        std::size_t home = (r.value >> shift) & 0xff;
+        Row r = rows[next[d]];
+        std::size_t home = (key(r) >> shift) & 0xff;
         while (home != d) {
           std::swap(r, rows[next[home]++]);
-          home = (r.value >> shift) & 0xff;
+          home = (key(r) >> shift) & 0xff;
         }
         rows[next[d]++] = r;
       }
@@ -166,11 +167,15 @@ inline void radix_sort_values(nm_row* rows, std::size_t n, unsigned shift) {
       if (start[d + 1] - start[d] > start[largest + 1] - start[largest]) largest = d;
     for (std::size_t d = 0; d < 256; ++d)
       if (d != largest && start[d + 1] - start[d] > 1)
-        radix_sort_values(rows + start[d], start[d + 1] - start[d], shift - 8);
+        radix_sort_by(rows + start[d], start[d + 1] - start[d], shift - 8, key);
     rows += start[largest];
     n = start[largest + 1] - start[largest];
     shift -= 8;
   }
+}
+
+inline void radix_sort_values(nm_row* rows, std::size_t n, unsigned shift) {
+  radix_sort_by(rows, n, shift, [](const nm_row& r) noexcept { return r.value; });
 }
 
 // A name key: an 8-byte big-endian prefix of the name (its bytes up to the NUL, zero after) from `skip` on, and the

@@ -46,7 +46,7 @@ struct token_codes {
 
 // Working memory of the compressor, kept between runs so nothing is allocated per symbol or per code. Arrays
 // indexed by pair that are only read where they were written are left uninitialised, so their untouched pages
-// cost nothing.
+// cost nothing. release() frees the arrays that grow with the input (the next run allocates them again).
 struct token_compressor {
   // Compresses the symbols in place: symbol i is bytes[start[i], start[i] + length[i]) (its type letter, then its
   // name; the symbols do not overlap), and length[i] shrinks as tokens replace pairs. Returns what every code
@@ -175,6 +175,19 @@ struct token_compressor {
       length[i] = static_cast<std::uint16_t>(out - begin);
     }
     return codes;
+  }
+
+  // Allocates the list of pairs of name bytes for `bytes` bytes in `symbols` symbols (at most one pair per byte but a
+  // symbol's last) now rather than in compress(): a caller that has just freed a large array has its pages reused.
+  void reserve(std::size_t bytes, std::size_t symbols) { name_positions_.reserve(bytes - std::min(bytes, symbols)); }
+
+  // Frees the position lists and bit sets, whose size follows the input (4 bytes per byte of the names, and more):
+  // a caller with one input gives their pages to what it allocates next.
+  void release() noexcept {
+    std::vector<std::uint32_t>().swap(name_positions_);
+    std::vector<std::uint32_t>().swap(token_positions_);
+    std::vector<std::uint64_t>().swap(live_);
+    std::vector<std::uint64_t>().swap(boundary_);
   }
 
  private:

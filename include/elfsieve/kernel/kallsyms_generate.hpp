@@ -276,7 +276,8 @@ inline result<void> read_kallsyms_map(const system_map& map, kernel_version vers
 namespace detail {
 
 // generate() below; `release`, when given, is the map itself, emptied (its array freed) once the kept symbols are
-// read from it, so that the compressor's arrays take its pages instead of new ones.
+// read from it, so that the compressor's arrays take its pages instead of new ones; the compressor's own arrays are
+// then freed after it ran, for the tables' sake.
 inline result<void> generate(const system_map& map, const options& o, generation& gen, system_map* release) {
   const kernel_version version = o.version;
   const bool v6_1 = version == kernel_version::v6_1;
@@ -408,12 +409,14 @@ inline result<void> generate(const system_map& map, const options& o, generation
       head = head << 8 | (j < n.size() ? static_cast<std::uint8_t>(n[j]) : 0u);
     return detail::name_key{head, k};
   };
+  // The compressor's input: type letter and name of each symbol, back to back. Its largest array is allocated
+  // first, where the map was.
+  std::size_t total = 0;
+  for (std::size_t k = 0; k < count; ++k) total += gen.names[k].size() + 1;
+  if (release != nullptr) gen.compressor.reserve(total, count);
   std::vector<detail::name_key>& by_name = gen.name_keys;
   std::vector<detail::name_key>& scratch = gen.name_scratch;
   by_name.resize(count);
-  // The compressor's input: type letter and name of each symbol, back to back.
-  std::size_t total = 0;
-  for (std::size_t k = 0; k < count; ++k) total += gen.names[k].size() + 1;
   gen.symbol_bytes.resize(total);
   gen.symbol_start.resize(count);
   gen.symbol_length.resize(count);
@@ -429,6 +432,7 @@ inline result<void> generate(const system_map& map, const options& o, generation
     }
   }
   const token_codes codes = gen.compressor.compress(gen.symbol_bytes, gen.symbol_start, gen.symbol_length);
+  if (release != nullptr) gen.compressor.release();  // one run: the tables below take its pages
 
   // kallsyms_names and kallsyms_markers.
   t.names.reserve(total + 2 * count);
@@ -502,7 +506,8 @@ inline result<void> generate(const system_map& map, const options& o, generation
 }
 
 // The same for a map that is not needed afterwards: its array is freed as soon as the kept symbols are copied out
-// (the names stay views into the image), so the largest array of a run is gone before the compressor makes its own.
+// (the names stay views into the image), so the largest array of a run is gone before the compressor makes its own,
+// and the compressor's position lists are freed once it has run (gen.compressor allocates them again next time).
 inline result<void> generate(system_map&& map, const options& o, generation& gen) {
   return detail::generate(map, o, gen, &map);
 }

@@ -34,6 +34,7 @@ namespace elfsieve::kernel {
 struct map_entry {
   std::uint64_t address = 0;  // 0 for an undefined symbol (nm prints spaces)
   char type = '?';            // nm's letter
+  std::uint32_t symbol = 0;   // its number in .symtab: nm's last tie-break (0 in a map made by hand)
   std::string_view name;      // into the mapped image
 };
 
@@ -139,6 +140,29 @@ namespace detail {
 
 namespace detail {
 
+// GNU nm -n's order (nm.c numeric_forward): undefined symbols first, by name; then by value, equal values by name
+// (strcmp: kbuild runs nm with LC_COLLATE=C; the empty name first), then symbol-table order. Sorts the lines
+// themselves: no second array.
+inline void sort_map_entries(std::span<map_entry> entries) {
+  // A name is a view of a NUL-terminated string without a NUL inside: compare() orders as strcmp does.
+  auto by_name = [](const map_entry& a, const map_entry& b) {
+    const int c = a.name.compare(b.name);
+    return c != 0 ? c < 0 : a.symbol < b.symbol;
+  };
+  const auto defined =
+      std::partition(entries.begin(), entries.end(), [](const map_entry& e) { return map_undefined_letter(e.type); });
+  std::sort(entries.begin(), defined, by_name);
+  const std::span<map_entry> values(defined, entries.end());
+  elfsieve::detail::radix_sort_by(values.data(), values.size(), 56,
+                                  [](const map_entry& e) noexcept { return e.address; });
+  for (auto run = values.begin(); run != values.end();) {
+    auto end = run + 1;
+    while (end != values.end() && end->address == run->address) ++end;
+    if (end - run > 1) std::sort(run, end, by_name);
+    run = end;
+  }
+}
+
 template <elf_layout L>
 result<void> read_system_map_file(const file<L>& f, kallsyms::kernel_version version, system_map& out) {
   out.is64 = L::is64;
@@ -154,10 +178,8 @@ result<void> read_system_map_file(const file<L>& f, kallsyms::kernel_version ver
   if (symtab.size() <= 1) return {};
   const auto classifier = nm_classifier<L>::create(f, table);
   const nm_filter shown{};
-  // GNU nm -n's order (undefined symbols first, then by value, then by name with strcmp, then symbol-table order)
-  // is the library's nm order.
-  std::vector<nm_row> rows;
-  rows.reserve(symtab.size());
+  std::vector<map_entry>& entries = out.entries;
+  entries.reserve(symtab.size());
   for (auto s : symtab) {
     if (s.index().value == 0) continue;
     if (s.raw_shndx() == elf::SHN_XINDEX) {
@@ -172,12 +194,9 @@ result<void> read_system_map_file(const file<L>& f, kallsyms::kernel_version ver
     const std::string_view name = classifier.name(symtab, s);
     if (is_special_symbol(f.machine(), name)) continue;
     if (mksysmap_drops(info.type, name, version)) continue;
-    rows.push_back(nm_row{info.value, name.data(), s.index(), info.flags, info.place, info.type});
+    entries.push_back({info.value, info.type, s.index().value, name});
   }
-  nm_sort_scratch scratch;
-  sort_nm_rows(rows, nm_order{nm_sort::by_value, false, false}, scratch);
-  out.entries.resize(rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) out.entries[i] = {rows[i].value, rows[i].type, rows[i].name};
+  sort_map_entries(entries);
   return {};
 }
 
