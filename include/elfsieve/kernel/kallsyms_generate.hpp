@@ -543,7 +543,7 @@ inline void append_text_relative(std::string& out, std::uint64_t text, std::uint
 // ", 0x00" to ", 0xff", 8 bytes apart: each byte of a .byte line is one 8-byte copy, whose last 2 bytes the next
 // copy (or nothing, past the end of the line) overwrites.
 struct byte_items {
-  std::array<char, 256 * 8> text{};
+  std::array<char, std::size_t{256} * 8> text{};
   constexpr byte_items() {
     constexpr std::string_view digits = "0123456789abcdef";
     for (std::size_t b = 0; b < 256; ++b) {
