@@ -165,28 +165,6 @@ struct address_range {
   [[nodiscard]] constexpr bool holds(std::uint64_t a) const noexcept { return a >= start && a <= end; }
 };
 
-// symbol_valid without --all-symbols: is the symbol left out for lying outside the text and init text ranges (or on
-// the end of one, not being its end symbol)? 6.12 keeps the __start_ and __stop_ section boundaries anywhere.
-[[nodiscard]] constexpr bool outside_text(std::uint64_t address, std::string_view name, kernel_version version,
-                                          const address_range& text, const address_range& inittext) noexcept {
-  if (version != kernel_version::v6_1 && (has_prefix(name, "__start_") || has_prefix(name, "__stop_"))) return false;
-  if (!text.holds(address) && !inittext.holds(address)) return true;
-  return (address == text.end && name != "_etext") || (address == inittext.end && name != "_einittext");
-}
-
-// The symbols check_symbol_range reads the ranges from (the last one of each name, in map order, wins).
-enum class range_symbol : std::uint8_t { none, stext, etext, sinittext, einittext, per_cpu_start, per_cpu_end };
-[[nodiscard]] constexpr range_symbol range_symbol_of(std::string_view n) noexcept {
-  if (n.size() < 6 || n[0] != '_') return range_symbol::none;
-  if (n == "_stext") return range_symbol::stext;
-  if (n == "_etext") return range_symbol::etext;
-  if (n == "_sinittext") return range_symbol::sinittext;
-  if (n == "_einittext") return range_symbol::einittext;
-  if (n == "__per_cpu_start") return range_symbol::per_cpu_start;
-  if (n == "__per_cpu_end") return range_symbol::per_cpu_end;
-  return range_symbol::none;
-}
-
 // A name the structured reading handles as the kernel's line parser would: none of the characters that split or
 // end its fields (6.1: white space, and more than 2048 bytes; 6.12: a newline), not empty for 6.1's %s.
 [[nodiscard]] constexpr bool plain_name(std::string_view name, kernel_version version) noexcept {
@@ -290,15 +268,14 @@ inline result<void> generate(const system_map& map, const options& o, generation
   address_range percpu{std::numeric_limits<std::uint64_t>::max(), 0};
   for (std::uint32_t i : read) {
     const map_entry& s = entries[i];
-    switch (range_symbol_of(s.name)) {
-      case range_symbol::none: break;
-      case range_symbol::stext: text_range.start = s.address; break;
-      case range_symbol::etext: text_range.end = s.address; break;
-      case range_symbol::sinittext: inittext_range.start = s.address; break;
-      case range_symbol::einittext: inittext_range.end = s.address; break;
-      case range_symbol::per_cpu_start: percpu.start = s.address; break;
-      case range_symbol::per_cpu_end: percpu.end = s.address; break;
-    }
+    const std::string_view n = s.name;
+    if (n.size() < 6 || n[0] != '_') continue;
+    if (n == "_stext") text_range.start = s.address;
+    else if (n == "_etext") text_range.end = s.address;
+    else if (n == "_sinittext") inittext_range.start = s.address;
+    else if (n == "_einittext") inittext_range.end = s.address;
+    else if (n == "__per_cpu_start") percpu.start = s.address;
+    else if (n == "__per_cpu_end") percpu.end = s.address;
   }
 
   // shrink_table (symbol_valid), then make_percpus_absolute (type 'A'), then sort_symbols.
@@ -315,7 +292,15 @@ inline result<void> generate(const system_map& map, const options& o, generation
   auto made_absolute = [&](const map_entry& s) { return absolute_percpu && percpu.holds(s.address); };
   for (std::uint32_t i : read) {
     const map_entry& s = entries[i];
-    if (!o.all_symbols && outside_text(s.address, s.name, version, text_range, inittext_range)) continue;
+    if (!o.all_symbols) {
+      const bool boundary = !v6_1 && (has_prefix(s.name, "__start_") || has_prefix(s.name, "__stop_"));
+      if (!boundary) {
+        if (!text_range.holds(s.address) && !inittext_range.holds(s.address)) continue;
+        if ((s.address == text_range.end && s.name != "_etext") ||
+            (s.address == inittext_range.end && s.name != "_einittext"))
+          continue;
+      }
+    }
     const bool weak = !made_absolute(s) && (s.type == 'w' || s.type == 'W');
     keys.push_back({s.address, i, static_cast<std::uint16_t>(leading_underscores(s.name)),
                     static_cast<std::uint8_t>(weak), static_cast<std::uint8_t>(linker_script_like(s.name))});
@@ -514,16 +499,17 @@ inline result<void> generate(system_map&& map, const options& o, generation& gen
 
 namespace detail {
 
+inline constexpr std::string_view hex_digits = "0123456789abcdef";
+
 // printf("%#llx"): "0" for zero, else "0x" and lowercase digits.
 inline void append_hex(std::string& out, std::uint64_t v) {
   if (v == 0) {
     out.push_back('0');
     return;
   }
-  static constexpr char digits[] = "0123456789abcdef";
   char buf[18];
   std::size_t at = sizeof buf;
-  for (; v != 0; v >>= 4) buf[--at] = digits[v & 15];
+  for (; v != 0; v >>= 4) buf[--at] = hex_digits[v & 15];
   buf[--at] = 'x';
   buf[--at] = '0';
   out.append(buf + at, sizeof buf - at);
@@ -545,15 +531,14 @@ inline void append_text_relative(std::string& out, std::uint64_t text, std::uint
 struct byte_items {
   std::array<char, std::size_t{256} * 8> text{};
   constexpr byte_items() {
-    constexpr std::string_view digits = "0123456789abcdef";
     for (std::size_t b = 0; b < 256; ++b) {
       char* item = text.data() + 8 * b;
       item[0] = ',';
       item[1] = ' ';
       item[2] = '0';
       item[3] = 'x';
-      item[4] = digits[b >> 4];
-      item[5] = digits[b & 15];
+      item[4] = hex_digits[b >> 4];
+      item[5] = hex_digits[b & 15];
     }
   }
 };
