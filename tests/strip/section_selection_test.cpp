@@ -3,6 +3,8 @@
 // with its own error code and the section it concerns (GNU readelf gives the expected indices).
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -39,7 +41,8 @@ main: ret
 )";
 
 std::vector<std::byte> assembled() {
-  const auto dir = std::filesystem::path(ELFSIEVE_TEST_WORK_DIR) / "section_selection";
+  // One directory per process: ctest runs this file's test cases side by side, and each assembles the object.
+  const auto dir = std::filesystem::path(ELFSIEVE_TEST_WORK_DIR) / ("section_selection." + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto s = dir / "object.s", o = dir / "object.o";
   std::ofstream(s) << source;
